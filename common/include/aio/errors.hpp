@@ -1,0 +1,72 @@
+#pragma once
+// The exceptions aio raises, named after asyncio's.
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace aio {
+
+/// Raised at a task's await point when the task is cancelled (asyncio.CancelledError).
+/// Like asyncio (3.8+), it does not derive from the ordinary error base `aio::Error`, so a
+/// `catch (const aio::Error&)` never swallows a cancellation by accident.
+class CancelledError : public std::exception {
+public:
+    explicit CancelledError(std::string message = {}) : message_(std::move(message)) {}
+    /// The message given to cancel(msg), empty if none.
+    const std::string& message() const noexcept { return message_; }
+    const char* what() const noexcept override {
+        return message_.empty() ? "CancelledError" : message_.c_str();
+    }
+
+private:
+    std::string message_;
+};
+
+/// Base of aio's ordinary errors.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A loop or task used in a way its state does not allow (asyncio's RuntimeError).
+class RuntimeError : public Error {
+public:
+    using Error::Error;
+};
+
+/// An operation on a future in the wrong state: result() before done, set_result() twice.
+class InvalidStateError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A deadline passed: raised by wait_for() and by a timeout() scope (asyncio.TimeoutError).
+class TimeoutError : public Error {
+public:
+    explicit TimeoutError(const std::string& what = "TimeoutError") : Error(what) {}
+};
+
+/// The virtual-time loop found nothing that could ever make progress: no ready callback,
+/// no timer and no I/O, while run_until_complete() still waits. Python would hang here.
+class DeadlockError : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
+};
+
+/// Several errors raised together, as by a TaskGroup (asyncio's BaseExceptionGroup).
+class ExceptionGroup : public Error {
+public:
+    ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
+    const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+    const std::string& message() const noexcept { return message_; }
+
+private:
+    std::string message_;
+    std::vector<std::exception_ptr> exceptions_;
+};
+
+/// A readable one-line description of any exception_ptr: "TypeName: what()".
+std::string describe_exception(const std::exception_ptr& error);
+
+}  // namespace aio

@@ -1,0 +1,183 @@
+#pragma once
+// aio::Task<T>: a coroutine scheduled to run on the loop on its own (asyncio.Task).
+//
+// A task is a future: it finishes with the coroutine's value or exception, or is cancelled.
+// It drives its coroutine one step at a time (asyncio's __step): each step resumes the
+// coroutine where it last suspended and runs it until it awaits a future that is not done
+// (the task then waits for that future's done callback), yields (sleep(0): the next step is
+// scheduled at once), or returns. Cancellation is one flag plus a counter, as in asyncio:
+// cancel() cancels the future the task waits on, or, if there is none, sets must_cancel so
+// the next step delivers CancelledError at the coroutine's await point.
+//
+// A pending task keeps itself alive (the loop's reference, in effect), so dropping every
+// Task handle never destroys a running task; when it finishes, it drops that reference.
+#include <coroutine>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "coro.hpp"
+#include "event_loop.hpp"
+#include "future.hpp"
+
+namespace aio {
+
+/// The untyped part of a task, and what current_task() returns.
+class TaskBase : public FutureCore, public DoneCallback {
+public:
+    /// The task's name: the one given to create_task, else "Task-N" (N counts up per thread).
+    std::string get_name() const;
+    void set_name(std::string name);
+
+    /// Requests cancellation (asyncio's Task.cancel): CancelledError is raised at the
+    /// coroutine's current await point, or at its start if it has not started. Returns false
+    /// if the task is done. Repeated calls before delivery count in cancelling().
+    bool cancel(std::string message = {}) override;
+    /// How many cancel() requests are pending (asyncio's Task.cancelling).
+    int cancelling() const noexcept { return cancel_requests_; }
+    /// Withdraws one cancel() request; returns the remaining count (asyncio's Task.uncancel).
+    /// At zero, a cancellation not yet delivered is withdrawn too.
+    int uncancel() noexcept;
+
+    std::string describe() const override;
+
+    // --- the awaiting protocol (used by awaiters, not by application code) ----------------
+
+    /// The coroutine suspends until `future` is done, then resumes at `resume_point`.
+    /// Throws RuntimeError if the task awaits itself or a future of another loop.
+    void wait_on(Waitable& future, std::coroutine_handle<> resume_point);
+    /// The coroutine gives up the rest of this step; the next step resumes `resume_point`
+    /// in the next loop iteration (a bare yield: asyncio's sleep(0)).
+    void yield_now(std::coroutine_handle<> resume_point) noexcept;
+    /// Throws CancelledError if this step was started to deliver a cancellation.
+    void throw_if_cancel_delivered();
+
+protected:
+    TaskBase(EventLoop& loop, std::coroutine_handle<> coroutine, std::string name);
+    ~TaskBase() override;
+
+    /// Moves the finished coroutine's outcome into the future (typed: see TaskState<T>).
+    virtual void take_coroutine_outcome() = 0;
+    /// For take_coroutine_outcome(): records how the coroutine ended.
+    void finish_with_exception(std::exception_ptr error);
+    bool take_must_cancel() noexcept { return std::exchange(must_cancel_, false); }
+    std::coroutine_handle<> coroutine() const noexcept { return coroutine_; }
+
+    const char* kind() const noexcept override { return "Task"; }
+
+private:
+    friend class EventLoop;
+    void run() override;  // one step (a scheduled step or a wake-up from fut_waiter_)
+    void on_done(Waitable&) override {}  // unused: run() is overridden
+    void step();
+    void finish() noexcept;
+    void release_keep_alive() noexcept { release(); }
+    void destroy_coroutine() noexcept;
+    /// Called by the loop when it closes with this task pending.
+    void destroy_pending() noexcept;
+
+    std::coroutine_handle<> coroutine_;    // the outermost frame, owned
+    std::coroutine_handle<> resume_point_; // where the next step resumes (the innermost frame)
+    Waitable* fut_waiter_ = nullptr;       // the future the task waits on, if any
+    std::unique_ptr<std::string> name_;    // null: "Task-<id_>"
+    std::uint64_t id_;
+    int cancel_requests_ = 0;
+    bool must_cancel_ = false;      // deliver CancelledError at the next step
+    bool deliver_cancel_ = false;   // this step delivers it: the awaiter throws
+    bool started_ = false;
+    bool yielded_ = false;
+    // The loop's list of pending tasks (for all_tasks and for close()).
+    TaskBase* previous_task_ = nullptr;
+    TaskBase* next_task_ = nullptr;
+};
+
+namespace detail {
+
+template <class T>
+class TaskState final : public TaskBase, public ResultSlot<T> {
+public:
+    TaskState(EventLoop& loop, Coro<T> coro, std::string name)
+        : TaskBase(loop, coro.release(), std::move(name)) {}
+
+private:
+    void take_coroutine_outcome() override {
+        auto frame = std::coroutine_handle<CoroPromise<T>>::from_address(coroutine().address());
+        CoroPromise<T>& promise = frame.promise();
+        if (promise.exception()) {
+            finish_with_exception(promise.exception());
+        } else if (take_must_cancel()) {
+            // cancel() came after the coroutine's last await: asyncio cancels the task anyway.
+            cancel_future(cancel_message());
+        } else {
+            if constexpr (!std::is_void_v<T>) this->value.emplace(promise.take_result());
+            finish_with_value();
+        }
+    }
+};
+
+}  // namespace detail
+
+/// A handle to a task; copies refer to the same task. A Task<T> is a Future<T>.
+template <class T = void>
+class Task : public Future<T> {
+public:
+    explicit Task(detail::TaskState<T>* state) : Future<T>(state), task_(state) {}
+
+    std::string get_name() const { return task_->get_name(); }
+    void set_name(std::string name) const { task_->set_name(std::move(name)); }
+    bool cancel(std::string message = {}) const { return task_->cancel(std::move(message)); }
+    int cancelling() const noexcept { return task_->cancelling(); }
+    int uncancel() const noexcept { return task_->uncancel(); }
+    TaskBase& base() const noexcept { return *task_; }
+
+private:
+    TaskBase* task_;  // kept alive by the Future's reference
+};
+
+/// Wraps `coro` in a task scheduled on `loop` (asyncio's loop.create_task).
+template <class T>
+Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
+    if (!coro) throw RuntimeError("create_task: the Coro is empty (moved from?)");
+    return Task<T>(new detail::TaskState<T>(loop, std::move(coro), std::move(name)));
+}
+/// Wraps `coro` in a task scheduled on the running loop (asyncio.create_task).
+/// Throws RuntimeError if no loop is running.
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name = {}) {
+    return create_task(get_running_loop(), std::move(coro), std::move(name));
+}
+
+/// The task running on this thread, or nullptr outside any task (asyncio.current_task).
+TaskBase* current_task() noexcept;
+/// The tasks of the running loop (or `loop`) that are not done (asyncio.all_tasks).
+std::vector<TaskBase*> all_tasks();
+std::vector<TaskBase*> all_tasks(EventLoop& loop);
+
+/// Turns any awaitable aio can run into a future on `loop` (asyncio.ensure_future):
+/// a Coro becomes a task, a Future or Task is returned as it is.
+template <class T>
+Task<T> ensure_future(Coro<T>&& coro, EventLoop& loop) {
+    return create_task(loop, std::move(coro));
+}
+template <class T>
+Future<T> ensure_future(Future<T> future, EventLoop&) {
+    return future;
+}
+template <class T>
+Task<T> ensure_future(Task<T> task, EventLoop&) {
+    return task;
+}
+
+template <class Awaitable>
+decltype(auto) EventLoop::run_until_complete(Awaitable&& awaitable) {
+    auto future = ensure_future(std::forward<Awaitable>(awaitable), *this);
+    run_until_done(future.waitable());
+    using T = typename decltype(future)::value_type;
+    if constexpr (std::is_void_v<T>) {
+        future.result();
+    } else {
+        return T(std::move(future.result()));
+    }
+}
+
+}  // namespace aio

@@ -1,0 +1,139 @@
+#include "aio/future.hpp"
+
+#include "aio/event_loop.hpp"
+
+namespace aio {
+
+FutureCore::~FutureCore() {
+    report_unretrieved_exception();
+    // Callbacks still registered were never scheduled: the future owns them now.
+    for (DoneCallback* node = first_callback_; node;) {
+        DoneCallback* next = node->next_callback_;
+        node->release_from_loop();
+        node = next;
+    }
+}
+
+void FutureCore::report_unretrieved_exception() noexcept {
+    if (!std::exchange(log_traceback_, false)) return;
+    std::string source;
+    try {
+        source = describe();
+    } catch (...) {
+    }
+    loop_->call_exception_handler(
+        {std::string(kind()) + " exception was never retrieved", exception_, source});
+}
+
+void FutureCore::set_cancel_message(std::string message) {
+    if (!message.empty()) cancel_message_ = std::make_unique<std::string>(std::move(message));
+}
+
+bool FutureCore::cancel(std::string message) { return cancel_future(std::move(message)); }
+
+bool FutureCore::cancel_future(std::string message) {
+    log_traceback_ = false;
+    if (state_ != State::pending) return false;
+    state_ = State::cancelled;
+    set_cancel_message(std::move(message));
+    schedule_callbacks();
+    return true;
+}
+
+const std::string& FutureCore::cancel_message() const noexcept {
+    static const std::string none;
+    return cancel_message_ ? *cancel_message_ : none;
+}
+
+void FutureCore::add_done_callback(DoneCallback& callback) {
+    callback.next_callback_ = nullptr;
+    if (state_ != State::pending) {
+        callback.completed_future_ = this;
+        loop_->call_soon(callback);
+        return;
+    }
+    if (last_callback_)
+        last_callback_->next_callback_ = &callback;
+    else
+        first_callback_ = &callback;
+    last_callback_ = &callback;
+}
+
+bool FutureCore::remove_done_callback(DoneCallback& callback) noexcept {
+    DoneCallback* previous = nullptr;
+    for (DoneCallback* node = first_callback_; node; previous = node, node = node->next_callback_) {
+        if (node != &callback) continue;
+        (previous ? previous->next_callback_ : first_callback_) = node->next_callback_;
+        if (last_callback_ == node) last_callback_ = previous;
+        node->next_callback_ = nullptr;
+        return true;
+    }
+    return false;
+}
+
+void FutureCore::schedule_callbacks() noexcept {
+    // Each callback goes through call_soon, in registration order: never run inline, so
+    // completing a future cannot re-enter the code that completed it.
+    DoneCallback* node = std::exchange(first_callback_, nullptr);
+    last_callback_ = nullptr;
+    while (node) {
+        DoneCallback* next = std::exchange(node->next_callback_, nullptr);
+        node->completed_future_ = this;
+        try {
+            loop_->call_soon(*node);
+        } catch (...) {  // the loop is closed: the callback can never run
+            node->release_from_loop();
+        }
+        node = next;
+    }
+}
+
+std::exception_ptr FutureCore::exception() {
+    if (state_ == State::cancelled) throw CancelledError(cancel_message());
+    if (state_ != State::finished) throw InvalidStateError("Exception is not set.");
+    log_traceback_ = false;
+    return exception_;
+}
+
+void FutureCore::set_exception(std::exception_ptr error) {
+    require_pending("set_exception");
+    if (!error) throw std::invalid_argument("set_exception: the exception_ptr is null");
+    exception_ = std::move(error);
+    state_ = State::finished;
+    log_traceback_ = true;
+    schedule_callbacks();
+}
+
+void FutureCore::throw_unless_value() {
+    if (state_ == State::cancelled) throw CancelledError(cancel_message());
+    if (state_ != State::finished) throw InvalidStateError("Result is not ready.");
+    log_traceback_ = false;
+    if (exception_) std::rethrow_exception(exception_);
+}
+
+void FutureCore::require_pending(const char* operation) const {
+    if (state_ != State::pending)
+        throw InvalidStateError(std::string(operation) + ": invalid state: " + describe());
+}
+
+void FutureCore::finish_with_value() {
+    state_ = State::finished;
+    schedule_callbacks();
+}
+
+const char* FutureCore::state_name() const noexcept {
+    switch (state_) {
+        case State::pending: return "pending";
+        case State::cancelled: return "cancelled";
+        case State::finished: return "finished";
+    }
+    return "?";
+}
+
+std::string FutureCore::describe() const {
+    std::string text = "<" + std::string(kind()) + " " + state_name();
+    if (state_ == State::finished && exception_) text += " exception=" + describe_exception(exception_);
+    return text + ">";
+}
+
+}  // namespace aio

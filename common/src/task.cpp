@@ -1,0 +1,193 @@
+#include "aio/task.hpp"
+
+namespace aio {
+
+namespace {
+thread_local TaskBase* running_task = nullptr;
+thread_local std::uint64_t tasks_created = 0;
+}  // namespace
+
+TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> coroutine, std::string name)
+    : FutureCore(loop), coroutine_(coroutine), resume_point_(coroutine), id_(++tasks_created) {
+    if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
+    try {
+        loop.call_soon(static_cast<DoneCallback&>(*this));  // the first step
+    } catch (...) {
+        destroy_coroutine();  // the loop is closed: the body never runs
+        throw;
+    }
+    next_task_ = loop.first_task_;
+    if (next_task_) next_task_->previous_task_ = this;
+    loop.first_task_ = this;
+    add_ref();  // keep-alive while pending, dropped by finish()
+}
+
+TaskBase::~TaskBase() {
+    report_unretrieved_exception();  // here, so the report says "Task"
+    destroy_coroutine();
+}
+
+std::string TaskBase::get_name() const {
+    return name_ ? *name_ : "Task-" + std::to_string(id_);
+}
+
+void TaskBase::set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
+
+std::string TaskBase::describe() const {
+    std::string text = "<Task " + std::string(state_name()) + " name='" + get_name() + "'";
+    if (fut_waiter_) text += " wait_for=" + fut_waiter_->describe();
+    return text + ">";
+}
+
+bool TaskBase::cancel(std::string message) {
+    if (done()) return false;
+    ++cancel_requests_;
+    if (fut_waiter_ && fut_waiter_->cancel(message)) {
+        // The wake-up that follows raises CancelledError from the awaited future itself.
+        return true;
+    }
+    must_cancel_ = true;
+    set_cancel_message(std::move(message));
+    return true;
+}
+
+int TaskBase::uncancel() noexcept {
+    if (cancel_requests_ > 0 && --cancel_requests_ == 0) must_cancel_ = false;
+    return cancel_requests_;
+}
+
+void TaskBase::wait_on(Waitable& future, std::coroutine_handle<> resume_point) {
+    if (&future == static_cast<Waitable*>(this)) throw RuntimeError("Task cannot await on itself: " + describe());
+    if (&future.get_loop() != &get_loop())
+        throw RuntimeError("Task " + get_name() + " got Future " + future.describe() +
+                           " attached to a different loop");
+    future.add_done_callback(*this);
+    resume_point_ = resume_point;
+    fut_waiter_ = &future;
+    if (must_cancel_ && fut_waiter_->cancel(cancel_message())) must_cancel_ = false;
+}
+
+void TaskBase::yield_now(std::coroutine_handle<> resume_point) noexcept {
+    resume_point_ = resume_point;
+    yielded_ = true;
+}
+
+void TaskBase::throw_if_cancel_delivered() {
+    if (std::exchange(deliver_cancel_, false)) throw CancelledError(cancel_message());
+}
+
+void TaskBase::run() {
+    // Keep the task alive to the end of the step even if it finishes and drops its own
+    // reference: finish() may be the last thing that holds it.
+    detail::Ref<TaskBase> self(this);
+    step();
+}
+
+void TaskBase::step() {
+    if (done()) return;
+    clear_completed_future();
+    fut_waiter_ = nullptr;
+    if (std::exchange(must_cancel_, false)) deliver_cancel_ = true;
+
+    if (deliver_cancel_ && !started_) {
+        // CancelledError thrown into a coroutine that never started ends it at once.
+        deliver_cancel_ = false;
+        destroy_coroutine();
+        cancel_future({});
+        finish();
+        return;
+    }
+
+    started_ = true;
+    yielded_ = false;
+    TaskBase* outer = std::exchange(running_task, this);
+    resume_point_.resume();  // never throws: the promise catches what the body throws
+    running_task = outer;
+    deliver_cancel_ = false;
+
+    if (coroutine_.done()) {
+        take_coroutine_outcome();
+        destroy_coroutine();
+        finish();
+    } else if (fut_waiter_) {
+        // Woken by fut_waiter_'s done callback (this node), registered in wait_on().
+    } else if (yielded_) {
+        get_loop().call_soon(static_cast<DoneCallback&>(*this));
+    } else {
+        // The body suspended on something that never told the task: nothing would ever
+        // resume it. Fail loudly rather than hang. The frame is left for the destructor.
+        FutureCore::set_exception(std::make_exception_ptr(RuntimeError(
+            "task " + get_name() +
+            " suspended on an awaitable that does not use aio's task protocol "
+            "(await aio futures, tasks, sleep, or call aio::detail::wait_in_current_task)")));
+        finish();
+    }
+}
+
+void TaskBase::finish_with_exception(std::exception_ptr error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const CancelledError& cancelled) {
+        cancel_future(cancelled.message());
+        return;
+    } catch (...) {
+    }
+    FutureCore::set_exception(std::move(error));
+}
+
+void TaskBase::finish() noexcept {
+    // Leave the loop's list of pending tasks and drop the keep-alive reference.
+    EventLoop& loop = get_loop();
+    (previous_task_ ? previous_task_->next_task_ : loop.first_task_) = next_task_;
+    if (next_task_) next_task_->previous_task_ = previous_task_;
+    previous_task_ = next_task_ = nullptr;
+    release_keep_alive();
+}
+
+void TaskBase::destroy_coroutine() noexcept {
+    if (coroutine_) std::exchange(coroutine_, nullptr).destroy();
+    resume_point_ = nullptr;
+}
+
+void TaskBase::destroy_pending() noexcept {
+    detail::Ref<TaskBase> self(this);
+    std::string source;
+    try {
+        source = describe();
+    } catch (...) {
+    }
+    get_loop().call_exception_handler({"Task was destroyed but it is pending!", nullptr, source});
+    if (fut_waiter_) {
+        fut_waiter_->remove_done_callback(*this);
+        fut_waiter_ = nullptr;
+    }
+    destroy_coroutine();  // runs the body's destructors, frees the frame
+    try {
+        cancel_future("the event loop was closed");
+    } catch (...) {
+    }
+    finish();
+}
+
+TaskBase* current_task() noexcept { return running_task; }
+
+std::vector<TaskBase*> all_tasks() { return get_running_loop().pending_tasks(); }
+std::vector<TaskBase*> all_tasks(EventLoop& loop) { return loop.pending_tasks(); }
+
+namespace detail {
+
+void throw_if_cancel_delivered() {
+    if (running_task) running_task->throw_if_cancel_delivered();
+}
+
+void wait_in_current_task(Waitable& future, std::coroutine_handle<> resume_point) {
+    if (!running_task)
+        throw RuntimeError(
+            "a future can only be awaited inside an aio task (wrap the coroutine with "
+            "aio::create_task, aio::run or loop.run_until_complete)");
+    running_task->wait_on(future, resume_point);
+}
+
+}  // namespace detail
+
+}  // namespace aio

@@ -1,0 +1,22 @@
+#include "aio/virtual_time_loop.hpp"
+
+namespace aio {
+
+void VirtualTimeLoop::select(Duration timeout) {
+    // Look at real events first, without waiting: what really happened runs now.
+    const std::size_t ready_before = ready_count();
+    SelectorEventLoop::select(Duration::zero());
+    if (timeout == Duration::zero() || ready_count() != ready_before) return;
+
+    if (timeout == Duration::max()) {
+        if (!waits_for_io())
+            throw DeadlockError(
+                "deadlock: the loop has no callback ready, no timer pending and no I/O to wait "
+                "for, so the awaited future can never complete (a real loop would hang here)");
+        SelectorEventLoop::select(Duration::max());
+        return;
+    }
+    advance(timeout);  // nothing to do until the next timer: jump to it
+}
+
+}  // namespace aio
