@@ -1,0 +1,43 @@
+# Helpers to declare Catch2 tests and Google benchmarks the same way everywhere.
+#
+# Catch2 v2 is a single header whose main() takes ~20 s to compile here, so it is built
+# once, as an object library that every test program links, and its header is
+# precompiled once and reused by every test target built with the same flags.
+
+add_library(aio_catch_main OBJECT "${CMAKE_CURRENT_LIST_DIR}/catch_main.cpp")
+target_link_libraries(aio_catch_main PUBLIC Catch2::Catch2 aio::options)
+# The precompiled header lives in its own target: catch_main.cpp must see
+# CATCH_CONFIG_MAIN before the header, which a forced precompiled include would defeat.
+add_library(aio_catch_pch OBJECT "${CMAKE_CURRENT_LIST_DIR}/catch_pch.cpp")
+target_link_libraries(aio_catch_pch PUBLIC Catch2::Catch2 aio::options)
+target_precompile_headers(aio_catch_pch PRIVATE <catch2/catch.hpp>)
+
+# aio_add_test(<name> SOURCES <files...> [LIBRARIES <targets...>] [OPTIONS <flags...>]
+#              [LABELS <labels...>] [NO_PCH])
+# Builds <name> from SOURCES plus the shared Catch2 main, and registers each TEST_CASE
+# with CTest as its own test (so `ctest -R <pattern>` runs one rule).
+function(aio_add_test name)
+  cmake_parse_arguments(arg "NO_PCH" "" "SOURCES;LIBRARIES;OPTIONS;LABELS" ${ARGN})
+  add_executable(${name} ${arg_SOURCES} $<TARGET_OBJECTS:aio_catch_main>)
+  target_link_libraries(${name} PRIVATE Catch2::Catch2 aio::options ${arg_LIBRARIES})
+  if(arg_OPTIONS)
+    target_compile_options(${name} PRIVATE ${arg_OPTIONS})
+  endif()
+  if(NOT arg_NO_PCH AND NOT arg_OPTIONS)
+    target_precompile_headers(${name} REUSE_FROM aio_catch_pch)
+  endif()
+  catch_discover_tests(${name}
+    TEST_PREFIX "${name}: "
+    PROPERTIES LABELS "${arg_LABELS}" TIMEOUT 120)
+endfunction()
+
+# aio_add_benchmark(<name> SOURCES <files...> [LIBRARIES <targets...>])
+# A Google Benchmark program, built by the `aio_bench` target (not by `all` unless
+# benchmarks are on, which they are by default so that they never rot).
+function(aio_add_benchmark name)
+  cmake_parse_arguments(arg "" "" "SOURCES;LIBRARIES" ${ARGN})
+  add_executable(${name} ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE benchmark::benchmark aio::options ${arg_LIBRARIES})
+  add_dependencies(aio_bench ${name})
+  set_property(GLOBAL APPEND PROPERTY AIO_BENCHMARKS ${name})
+endfunction()

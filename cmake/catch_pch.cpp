@@ -1,0 +1,1 @@
+// Compiles the precompiled Catch2 header that every test program reuses.
