@@ -3,7 +3,7 @@
 namespace aio {
 
 namespace {
-thread_local TaskBase* running_task = nullptr;
+thread_local AbstractTask* running_task = nullptr;
 thread_local std::uint64_t tasks_created = 0;
 }  // namespace
 
@@ -100,9 +100,10 @@ void TaskBase::step() {
 
     started_ = true;
     yielded_ = false;
-    TaskBase* outer = std::exchange(running_task, this);
-    resume_point_.resume();  // never throws: the promise catches what the body throws
-    running_task = outer;
+    {
+        CurrentTaskScope current(this);
+        resume_point_.resume();  // never throws: the promise catches what the body throws
+    }
     deliver_cancel_ = false;
 
     if (coroutine_.done()) {
@@ -169,7 +170,11 @@ void TaskBase::destroy_pending() noexcept {
     finish();
 }
 
-TaskBase* current_task() noexcept { return running_task; }
+AbstractTask* current_task() noexcept { return running_task; }
+
+CurrentTaskScope::CurrentTaskScope(AbstractTask* task) noexcept
+    : previous_(std::exchange(running_task, task)) {}
+CurrentTaskScope::~CurrentTaskScope() { running_task = previous_; }
 
 std::vector<TaskBase*> all_tasks() { return get_running_loop().pending_tasks(); }
 std::vector<TaskBase*> all_tasks(EventLoop& loop) { return loop.pending_tasks(); }

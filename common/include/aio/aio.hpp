@@ -1,5 +1,6 @@
 #pragma once
 // Everything in aio, in one include.
+#include "abstract_task.hpp"
 #include "callback.hpp"
 #include "coro.hpp"
 #include "errors.hpp"

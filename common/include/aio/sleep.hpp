@@ -15,7 +15,7 @@ namespace detail {
 struct YieldAwaiter {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> awaiting) const {
-        TaskBase* task = current_task();
+        AbstractTask* task = current_task();
         if (!task) throw RuntimeError("aio::sleep() must be awaited inside a task");
         task->yield_now(awaiting);
     }

@@ -16,17 +16,18 @@
 #include <string>
 #include <vector>
 
+#include "abstract_task.hpp"
 #include "coro.hpp"
 #include "event_loop.hpp"
 #include "future.hpp"
 
 namespace aio {
 
-/// The untyped part of a task, and what current_task() returns.
-class TaskBase : public FutureCore, public DoneCallback {
+/// The untyped part of an aio task; it is the AbstractTask that aio awaiters talk to.
+class TaskBase : public FutureCore, public DoneCallback, public AbstractTask {
 public:
     /// The task's name: the one given to create_task, else "Task-N" (N counts up per thread).
-    std::string get_name() const;
+    std::string get_name() const override;
     void set_name(std::string name);
 
     /// Requests cancellation (asyncio's Task.cancel): CancelledError is raised at the
@@ -34,10 +35,10 @@ public:
     /// if the task is done. Repeated calls before delivery count in cancelling().
     bool cancel(std::string message = {}) override;
     /// How many cancel() requests are pending (asyncio's Task.cancelling).
-    int cancelling() const noexcept { return cancel_requests_; }
+    int cancelling() const noexcept override { return cancel_requests_; }
     /// Withdraws one cancel() request; returns the remaining count (asyncio's Task.uncancel).
     /// At zero, a cancellation not yet delivered is withdrawn too.
-    int uncancel() noexcept;
+    int uncancel() noexcept override;
 
     std::string describe() const override;
 
@@ -45,12 +46,13 @@ public:
 
     /// The coroutine suspends until `future` is done, then resumes at `resume_point`.
     /// Throws RuntimeError if the task awaits itself or a future of another loop.
-    void wait_on(Waitable& future, std::coroutine_handle<> resume_point);
+    void wait_on(Waitable& future, std::coroutine_handle<> resume_point) override;
     /// The coroutine gives up the rest of this step; the next step resumes `resume_point`
     /// in the next loop iteration (a bare yield: asyncio's sleep(0)).
-    void yield_now(std::coroutine_handle<> resume_point) noexcept;
+    void yield_now(std::coroutine_handle<> resume_point) noexcept override;
     /// Throws CancelledError if this step was started to deliver a cancellation.
-    void throw_if_cancel_delivered();
+    void throw_if_cancel_delivered() override;
+    Waitable& as_future() noexcept override { return *this; }
 
 protected:
     TaskBase(EventLoop& loop, std::coroutine_handle<> coroutine, std::string name);
@@ -147,8 +149,6 @@ Task<T> create_task(Coro<T> coro, std::string name = {}) {
     return create_task(get_running_loop(), std::move(coro), std::move(name));
 }
 
-/// The task running on this thread, or nullptr outside any task (asyncio.current_task).
-TaskBase* current_task() noexcept;
 /// The tasks of the running loop (or `loop`) that are not done (asyncio.all_tasks).
 std::vector<TaskBase*> all_tasks();
 std::vector<TaskBase*> all_tasks(EventLoop& loop);

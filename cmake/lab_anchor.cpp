@@ -1,0 +1,1 @@
+// Gives every lab library one object file, so header-only labs link like the others.
