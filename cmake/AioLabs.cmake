@@ -14,6 +14,9 @@
 set(AIO_SUBMISSION_DIR "${PROJECT_SOURCE_DIR}/labs" CACHE PATH
     "Folder whose NN_name/ subfolders hold the student files to build (a submission)")
 option(AIO_BUILD_SOLUTIONS "Also build every lab with its reference solution" ON)
+option(AIO_CHECK_STARTERS "Test that every public test fails on the untouched starter code" ON)
+set(AIO_HIDDEN_TESTS_DIR "" CACHE PATH
+    "Folder whose NN_name/ subfolders hold hidden tests (the autograder sets it)")
 set(AIO_SOLUTIONS_DIR "${PROJECT_SOURCE_DIR}/solutions")
 
 # aio_add_lab_variant(<variant> <lab> <source dir> <student files...>)
@@ -29,9 +32,32 @@ function(aio_add_lab_variant variant lab source_dir)
   target_link_libraries(${variant} PUBLIC aio::aio PRIVATE aio::options)
   set_target_properties(${variant} PROPERTIES AIO_LAB "${lab}" AIO_LAB_SOURCE_DIR "${source_dir}")
 
+  # Public tests. The solution must pass each one (one CTest test per TEST_CASE); the
+  # starter must fail each one, quickly (one CTest test that checks them all). Students
+  # run their own build with `make check`, not through CTest.
   file(GLOB tests CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/tests/test_*.cpp")
   if(tests)
-    aio_add_test(${variant}_tests SOURCES ${tests} LIBRARIES ${variant} LABELS "${variant};${lab}")
+    if(variant MATCHES "^lab_")
+      aio_add_test(${variant}_tests SOURCES ${tests} LIBRARIES ${variant} NO_DISCOVER)
+      if(AIO_CHECK_STARTERS)
+        find_package(Python3 REQUIRED COMPONENTS Interpreter)
+        add_test(NAME "${variant}: every public test fails on the starter code"
+                 COMMAND Python3::Interpreter "${AIO_LABS_CMAKE_DIR}/expect_all_fail.py"
+                         $<TARGET_FILE:${variant}_tests>)
+        set_tests_properties("${variant}: every public test fails on the starter code"
+                             PROPERTIES LABELS "starter;${lab}" TIMEOUT 300)
+      endif()
+    else()
+      aio_add_test(${variant}_tests SOURCES ${tests} LIBRARIES ${variant} LABELS "${variant};${lab}")
+    endif()
+  endif()
+
+  # Hidden tests (autograder/hidden/NN_name/), built only when the autograder asks.
+  if(AIO_HIDDEN_TESTS_DIR)
+    file(GLOB hidden CONFIGURE_DEPENDS "${AIO_HIDDEN_TESTS_DIR}/${lab}/test_*.cpp")
+    if(hidden)
+      aio_add_test(${variant}_hidden_tests SOURCES ${hidden} LIBRARIES ${variant} NO_DISCOVER)
+    endif()
   endif()
 endfunction()
 

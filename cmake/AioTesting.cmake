@@ -13,11 +13,11 @@ target_link_libraries(aio_catch_pch PUBLIC Catch2::Catch2 aio::options)
 target_precompile_headers(aio_catch_pch PRIVATE <catch2/catch.hpp>)
 
 # aio_add_test(<name> SOURCES <files...> [LIBRARIES <targets...>] [OPTIONS <flags...>]
-#              [LABELS <labels...>] [NO_PCH])
+#              [LABELS <labels...>] [NO_PCH] [NO_DISCOVER])
 # Builds <name> from SOURCES plus the shared Catch2 main, and registers each TEST_CASE
-# with CTest as its own test (so `ctest -R <pattern>` runs one rule).
+# with CTest as its own test (so `ctest -R <pattern>` runs one rule), unless NO_DISCOVER.
 function(aio_add_test name)
-  cmake_parse_arguments(arg "NO_PCH" "" "SOURCES;LIBRARIES;OPTIONS;LABELS" ${ARGN})
+  cmake_parse_arguments(arg "NO_PCH;NO_DISCOVER" "" "SOURCES;LIBRARIES;OPTIONS;LABELS" ${ARGN})
   add_executable(${name} ${arg_SOURCES} $<TARGET_OBJECTS:aio_catch_main>)
   target_link_libraries(${name} PRIVATE Catch2::Catch2 aio::options ${arg_LIBRARIES})
   if(arg_OPTIONS)
@@ -26,9 +26,11 @@ function(aio_add_test name)
   if(NOT arg_NO_PCH AND NOT arg_OPTIONS)
     target_precompile_headers(${name} REUSE_FROM aio_catch_pch)
   endif()
-  catch_discover_tests(${name}
-    TEST_PREFIX "${name}: "
-    PROPERTIES LABELS "${arg_LABELS}" TIMEOUT 120)
+  if(NOT arg_NO_DISCOVER)
+    catch_discover_tests(${name}
+      TEST_PREFIX "${name}: "
+      PROPERTIES LABELS "${arg_LABELS}" TIMEOUT 120)
+  endif()
 endfunction()
 
 # aio_add_benchmark(<name> SOURCES <files...> [LIBRARIES <targets...>])
