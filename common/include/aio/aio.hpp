@@ -1,11 +1,13 @@
 #pragma once
 // Everything in aio, in one include.
 #include "abstract_task.hpp"
+#include "async_generator.hpp"
 #include "callback.hpp"
 #include "coro.hpp"
 #include "errors.hpp"
 #include "event_loop.hpp"
 #include "future.hpp"
+#include "generator.hpp"
 #include "handle.hpp"
 #include "run.hpp"
 #include "selector_event_loop.hpp"
