@@ -153,4 +153,15 @@ void TimerNode::cancel() noexcept {
 }
 }  // namespace detail
 
+namespace {
+[[noreturn]] void throw_no_io(const char* what) {
+    throw RuntimeError(std::string(what) + ": this event loop does not support I/O");
+}
+}  // namespace
+
+void EventLoop::add_reader(int, Callback) { throw_no_io("add_reader"); }
+bool EventLoop::remove_reader(int) { throw_no_io("remove_reader"); }
+void EventLoop::add_writer(int, Callback) { throw_no_io("add_writer"); }
+bool EventLoop::remove_writer(int) { throw_no_io("remove_writer"); }
+
 }  // namespace aio

@@ -77,6 +77,18 @@ public:
     virtual bool is_running() const = 0;
     virtual bool is_closed() const = 0;
 
+    // --- I/O readiness (asyncio's add_reader & co.) ----------------------------------------
+    // Optional: a loop without I/O (a lab's first loop, say) keeps these defaults, which
+    // throw RuntimeError. The callback runs in the loop each iteration `fd` is ready, until
+    // removed; adding a second reader (or writer) for an fd replaces the first.
+
+    virtual void add_reader(int fd, Callback callback);
+    /// Returns whether a reader was registered for `fd`.
+    virtual bool remove_reader(int fd);
+    virtual void add_writer(int fd, Callback callback);
+    /// Returns whether a writer was registered for `fd`.
+    virtual bool remove_writer(int fd);
+
     // --- built on the primitives -----------------------------------------------------------
 
     /// Schedules `callback` to run in the next iteration (asyncio's loop.call_soon).
