@@ -10,6 +10,7 @@ target_link_libraries(aio_catch_main PUBLIC Catch2::Catch2 aio::options)
 # CATCH_CONFIG_MAIN before the header, which a forced precompiled include would defeat.
 add_library(aio_catch_pch OBJECT "${CMAKE_CURRENT_LIST_DIR}/catch_pch.cpp")
 target_link_libraries(aio_catch_pch PUBLIC Catch2::Catch2 aio::options)
+set_target_properties(aio_catch_pch PROPERTIES AIO_TEST_PROGRAM ON)  # the tests' flags
 target_precompile_headers(aio_catch_pch PRIVATE <catch2/catch.hpp>)
 
 # aio_add_test(<name> SOURCES <files...> [LIBRARIES <targets...>] [OPTIONS <flags...>]
@@ -20,6 +21,7 @@ function(aio_add_test name)
   cmake_parse_arguments(arg "NO_PCH;NO_DISCOVER" "" "SOURCES;LIBRARIES;OPTIONS;LABELS" ${ARGN})
   add_executable(${name} ${arg_SOURCES} $<TARGET_OBJECTS:aio_catch_main>)
   target_link_libraries(${name} PRIVATE Catch2::Catch2 aio::options ${arg_LIBRARIES})
+  set_target_properties(${name} PROPERTIES AIO_TEST_PROGRAM ON)  # see AioOptions.cmake
   if(arg_OPTIONS)
     target_compile_options(${name} PRIVATE ${arg_OPTIONS})
   endif()

@@ -41,6 +41,13 @@ public:
     using Error::Error;
 };
 
+/// A value out of range for an operation: release() of a BoundedSemaphore beyond its
+/// initial value, task_done() called too often (Python's ValueError).
+class ValueError : public Error {
+public:
+    using Error::Error;
+};
+
 /// A deadline passed: raised by wait_for() and by a timeout() scope (asyncio.TimeoutError).
 class TimeoutError : public Error {
 public:
