@@ -34,14 +34,3 @@ function(aio_add_test name)
       PROPERTIES LABELS "${arg_LABELS}" TIMEOUT 120)
   endif()
 endfunction()
-
-# aio_add_benchmark(<name> SOURCES <files...> [LIBRARIES <targets...>])
-# A Google Benchmark program, built by the `aio_bench` target (not by `all` unless
-# benchmarks are on, which they are by default so that they never rot).
-function(aio_add_benchmark name)
-  cmake_parse_arguments(arg "" "" "SOURCES;LIBRARIES" ${ARGN})
-  add_executable(${name} ${arg_SOURCES})
-  target_link_libraries(${name} PRIVATE benchmark::benchmark aio::options ${arg_LIBRARIES})
-  add_dependencies(aio_bench ${name})
-  set_property(GLOBAL APPEND PROPERTY AIO_BENCHMARKS ${name})
-endfunction()

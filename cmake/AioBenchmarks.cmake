@@ -1,0 +1,12 @@
+# Google Benchmark programs, declared the same way everywhere.
+
+# aio_add_benchmark(<name> SOURCES <files...> [LIBRARIES <targets...>])
+# A Google Benchmark program, built by the `aio_bench` target (not by `all` unless
+# benchmarks are on, which they are by default so that they never rot).
+function(aio_add_benchmark name)
+  cmake_parse_arguments(arg "" "" "SOURCES;LIBRARIES" ${ARGN})
+  add_executable(${name} ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE benchmark::benchmark aio::options ${arg_LIBRARIES})
+  add_dependencies(aio_bench ${name})
+  set_property(GLOBAL APPEND PROPERTY AIO_BENCHMARKS ${name})
+endfunction()
