@@ -111,8 +111,12 @@ void timers_sleep_virtual(benchmark::State& state) { on_virtual_loop<run_sleep>(
 
 }  // namespace
 
-BENCHMARK(timers_call_later_real)->Arg(100'000)->Arg(1'000'000)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(timers_sleep_real)->Arg(100'000)->Arg(1'000'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+// Fixed iteration counts on the real loop: with manual time, Google Benchmark would
+// otherwise repeat the 50 ms wait until the (much smaller) overhead adds up to its minimum.
+BENCHMARK(timers_call_later_real)->Arg(100'000)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(timers_call_later_real)->Arg(1'000'000)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(timers_sleep_real)->Arg(100'000)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(timers_sleep_real)->Arg(1'000'000)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(timers_call_later_virtual)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(timers_sleep_virtual)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 

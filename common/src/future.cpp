@@ -49,6 +49,7 @@ void FutureCore::add_done_callback(DoneCallback& callback) {
     callback.next_callback_ = nullptr;
     if (state_ != State::pending) {
         callback.completed_future_ = this;
+        callback.on_scheduled(*this);
         loop_->call_soon(callback);
         return;
     }
@@ -79,6 +80,7 @@ void FutureCore::schedule_callbacks() noexcept {
     while (node) {
         DoneCallback* next = std::exchange(node->next_callback_, nullptr);
         node->completed_future_ = this;
+        node->on_scheduled(*this);
         try {
             loop_->call_soon(*node);
         } catch (...) {  // the loop is closed: the callback can never run
@@ -129,6 +131,33 @@ const char* FutureCore::state_name() const noexcept {
     }
     return "?";
 }
+
+namespace detail {
+
+namespace {
+/// The last CancelledError made by cancelled_error() on this thread. Holding it keeps one
+/// small exception object alive until the next one; comparing exception_ptrs compares the
+/// objects, so a match is exact, never a guess by type.
+struct MadeCancel {
+    std::exception_ptr error;
+    std::string message;
+};
+thread_local MadeCancel last_made_cancel;
+}  // namespace
+
+std::exception_ptr cancelled_error(const std::string& message) {
+    last_made_cancel.message = message;
+    // make_exception_ptr builds the object without throwing it.
+    last_made_cancel.error = std::make_exception_ptr(CancelledError(message));
+    return last_made_cancel.error;
+}
+
+const std::string* message_if_made_cancel(const std::exception_ptr& error) noexcept {
+    if (error && error == last_made_cancel.error) return &last_made_cancel.message;
+    return nullptr;
+}
+
+}  // namespace detail
 
 std::string FutureCore::describe() const {
     std::string text = "<" + std::string(kind()) + " " + state_name();

@@ -77,10 +77,18 @@ void TaskBase::throw_if_cancel_delivered() {
 }
 
 void TaskBase::run() {
-    // Keep the task alive to the end of the step even if it finishes and drops its own
-    // reference: finish() may be the last thing that holds it.
-    detail::Ref<TaskBase> self(this);
+    // Keep the task alive past the step even if it finishes and drops its own reference
+    // (finish() may be the last thing that holds it): the loop still calls
+    // release_from_loop() on this node after run() returns, which drops this reference.
+    add_ref();
+    holds_step_reference_ = true;
     step();
+}
+
+void TaskBase::release_from_loop() noexcept {
+    // Also called for a node the loop drops without running it (at close) or that a future
+    // hands back unscheduled: only a reference taken by run() is dropped.
+    if (std::exchange(holds_step_reference_, false)) release();
 }
 
 void TaskBase::step() {
@@ -126,6 +134,12 @@ void TaskBase::step() {
 }
 
 void TaskBase::finish_with_exception(std::exception_ptr error) {
+    // The usual way to end cancelled: the CancelledError aio threw at the await point went
+    // through the body uncaught. Recognised without a second throw.
+    if (const std::string* message = detail::message_if_made_cancel(error)) {
+        cancel_future(*message);
+        return;
+    }
     try {
         std::rethrow_exception(error);
     } catch (const CancelledError& cancelled) {

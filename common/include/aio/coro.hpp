@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/block_cache.hpp"
 #include "detail/frame_counter.hpp"
 #include "errors.hpp"
 
@@ -30,6 +31,18 @@ namespace detail {
 
 class CoroPromiseBase : public CountedFrame {
 public:
+    // Frames come from the thread's BlockCache (a task's frames are allocated and freed
+    // with every task), and are still counted as CountedFrame counts them.
+    static void* operator new(std::size_t size) {
+        void* frame = BlockCache::allocate(size);
+        live_frames.fetch_add(1, std::memory_order_relaxed);
+        return frame;
+    }
+    static void operator delete(void* frame, std::size_t size) noexcept {
+        live_frames.fetch_sub(1, std::memory_order_relaxed);
+        BlockCache::deallocate(frame, size);
+    }
+
     std::suspend_always initial_suspend() noexcept { return {}; }
 
     struct FinalAwaiter {

@@ -104,7 +104,9 @@ public:
 
     /// Runs the loop until `awaitable` (a Coro, Future or Task) is done and returns its
     /// result or rethrows its exception. A coroutine is wrapped in a task first.
-    /// Throws RuntimeError if the loop stopped before that.
+    /// Throws RuntimeError if the loop stopped before that, or if this or another loop is
+    /// already running on this thread (then a coroutine is not even wrapped); ValueError if
+    /// the future belongs to another loop.
     template <class Awaitable>
     decltype(auto) run_until_complete(Awaitable&& awaitable);
 

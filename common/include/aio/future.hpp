@@ -23,6 +23,7 @@ namespace aio {
 class EventLoop;
 EventLoop& get_event_loop();
 class Waitable;
+class FutureCore;
 
 /// An intrusive done callback: a node a future hands to the loop when it completes.
 /// Subclasses implement on_done(); the node must stay alive until the loop releases it.
@@ -31,9 +32,17 @@ public:
     /// Runs from the loop, after `future` is done.
     virtual void on_done(Waitable& future) = 0;
     void run() override { on_done(*completed_future_); }
+    /// For Waitable implementations outside aio (a lab's future): records `future` as the
+    /// one this node reports to on_done(). Call it just before loop.call_soon(node).
+    void set_completed_future(Waitable& future) noexcept { completed_future_ = &future; }
 
 protected:
     ~DoneCallback() = default;
+    /// Called by an aio future just before it hands this node to the loop. A node that needs
+    /// the future alive when it runs takes a reference here rather than at registration:
+    /// a reference held while registered would be a cycle that a future never finished
+    /// could not break. The default takes none.
+    virtual void on_scheduled(FutureCore& future) noexcept { (void)future; }
     /// The future whose completion scheduled this node, or nullptr if it was scheduled
     /// otherwise (a task schedules its own steps through the same node).
     Waitable* completed_future() const noexcept { return completed_future_; }
@@ -71,6 +80,13 @@ protected:
 class FutureCore : public Waitable, public detail::RefCounted {
 public:
     explicit FutureCore(EventLoop& loop) noexcept : loop_(&loop) {}
+
+    // Futures and tasks (and what derives from them) are allocated from the thread's
+    // BlockCache (handle.hpp includes it): every task allocates its state, many a future.
+    static void* operator new(std::size_t size) { return detail::BlockCache::allocate(size); }
+    static void operator delete(void* state, std::size_t size) noexcept {
+        detail::BlockCache::deallocate(state, size);
+    }
     /// Reports an exception that was set but never retrieved, like asyncio's __del__.
     ~FutureCore() override;
 
@@ -113,9 +129,11 @@ protected:
 private:
     void schedule_callbacks() noexcept;
 
-    EventLoop* loop_;
+    // The two one-byte fields come first: they fit in the padding after RefCounted's count,
+    // which saves 8 bytes in every future and task.
     State state_ = State::pending;
     bool log_traceback_ = false;  // an exception was set and nobody looked at it yet
+    EventLoop* loop_;
     std::exception_ptr exception_;
     std::unique_ptr<std::string> cancel_message_;  // rare: kept out of line
     DoneCallback* first_callback_ = nullptr;
@@ -151,12 +169,41 @@ private:
     F function_;
 };
 
+/// A done callback that calls `function(future)`. It holds the future only from the moment
+/// it is scheduled, so the future outlives the call even if every handle is dropped, and a
+/// future dropped while pending still frees its callbacks (no reference cycle).
+template <class T, class F>
+class FutureArgDoneCallback final : public DoneCallback {
+public:
+    FutureArgDoneCallback(F function, ResultSlot<T>* slot) : function_(std::move(function)), slot_(slot) {}
+    void on_done(Waitable&) override;
+    void release_from_loop() noexcept override { delete this; }
+    std::string describe() const override { return "<done callback>"; }
+
+private:
+    void on_scheduled(FutureCore& future) noexcept override { future_ = Ref<FutureCore>(&future); }
+
+    F function_;
+    ResultSlot<T>* slot_;
+    Ref<FutureCore> future_;
+};
+
 /// Throws the CancelledError a task must see at this await point, if one is due
 /// (defined in task.cpp: the running task decides).
 void throw_if_cancel_delivered();
 /// Hands the running task the future it waits on (asyncio: yielding a future to
 /// Task.__step). Throws RuntimeError outside a task (defined in task.cpp).
 void wait_in_current_task(Waitable& future, std::coroutine_handle<> resume_point);
+
+/// A new CancelledError(message), remembered so that a task whose coroutine ends with it
+/// can tell it is a CancelledError without rethrowing it (message_if_made_cancel): a throw
+/// costs microseconds, and a cancellation would otherwise pay for two. aio's awaiters
+/// rethrow it from their inline await_resume: a throw from a function between the
+/// awaiter and the coroutine that holds a temporary would cost a second unwinding pass.
+std::exception_ptr cancelled_error(const std::string& message);
+/// If `error` is the last exception made by cancelled_error() on this thread, its message;
+/// else nullptr (the caller must then find out by rethrowing).
+const std::string* message_if_made_cancel(const std::exception_ptr& error) noexcept;
 
 }  // namespace detail
 
@@ -226,12 +273,16 @@ public:
     DoneCallbackToken add_done_callback(F function) const {
         DoneCallback* node;
         if constexpr (std::is_invocable_v<F&, const Future&>) {
-            auto bound = [function = std::move(function), self = *this]() mutable { function(self); };
-            node = new detail::FunctionDoneCallback<decltype(bound)>(std::move(bound));
+            node = new detail::FutureArgDoneCallback<T, F>(std::move(function), slot_);
         } else {
             node = new detail::FunctionDoneCallback<F>(std::move(function));
         }
-        core_->add_done_callback(*node);
+        try {
+            core_->add_done_callback(*node);
+        } catch (...) {  // done, and the loop is closed: the callback can never run
+            node->release_from_loop();
+            throw;
+        }
         return DoneCallbackToken(node);
     }
     /// Removes a callback not yet scheduled; returns how many were removed (0 or 1).
@@ -255,6 +306,10 @@ protected:
     explicit Future(State* state) : core_(state), slot_(state) {}
 
 private:
+    template <class, class>
+    friend class detail::FutureArgDoneCallback;
+    Future(FutureCore& core, detail::ResultSlot<T>* slot) : core_(&core), slot_(slot) {}
+
     detail::Ref<FutureCore> core_;
     detail::ResultSlot<T>* slot_;
 };
@@ -272,6 +327,7 @@ struct FutureAwaiter {
     }
     T await_resume() const {
         throw_if_cancel_delivered();
+        if (future.cancelled()) std::rethrow_exception(cancelled_error(future.cancel_message()));
         if constexpr (std::is_void_v<T>) {
             future.result();
         } else if constexpr (std::is_copy_constructible_v<T>) {
@@ -283,6 +339,11 @@ struct FutureAwaiter {
 };
 
 }  // namespace detail
+
+template <class T, class F>
+void detail::FutureArgDoneCallback<T, F>::on_done(Waitable&) {
+    function_(Future<T>(*future_, slot_));
+}
 
 template <class T>
 auto Future<T>::operator co_await() const noexcept {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "callback.hpp"
+#include "detail/block_cache.hpp"
 #include "detail/ref_counted.hpp"
 #include "time.hpp"
 
@@ -38,6 +39,10 @@ namespace detail {
 class CallbackNode : public Runnable, public RefCounted {
 public:
     explicit CallbackNode(Callback callback) : callback_(std::move(callback)) {}
+
+    // Every call_soon/call_later allocates one node: from the thread's BlockCache.
+    static void* operator new(std::size_t size) { return BlockCache::allocate(size); }
+    static void operator delete(void* node, std::size_t size) noexcept { BlockCache::deallocate(node, size); }
 
     void run() override {
         if (cancelled_) return;
@@ -73,6 +78,10 @@ public:
     /// Set by the loop while the node is in its heap: cancel() then tells the loop, which
     /// counts cancelled timers to decide when to rebuild the heap.
     bool scheduled = false;
+    /// Set by the loop when the node enters its heap, for the loop's use: aio's loops order
+    /// timers with equal deadlines by it (scheduling order). Kept here, not in the heap
+    /// entry, so that an entry is 16 bytes and four of them fill one cache line.
+    std::uint64_t sequence = 0;
 
 private:
     EventLoop* loop_;

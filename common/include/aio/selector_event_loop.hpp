@@ -48,18 +48,21 @@ protected:
     /// (Duration::max(): no limit) and queues what became ready.
     virtual void select(Duration timeout);
     /// Whether anything outside the ready queue and the timers could still wake the loop
-    /// (registered file descriptors). The virtual-time loop uses it to detect deadlocks.
+    /// (registered file descriptors). The virtual-time loop uses it to detect deadlocks, and
+    /// select() skips its non-blocking epoll_wait when it is false: it must be true while
+    /// any reader or writer is registered.
     virtual bool waits_for_io() const noexcept { return false; }
 
 private:
     struct TimerEntry {
-        TimePoint when;
-        std::uint64_t sequence;  // breaks ties: equal deadlines run in scheduling order
-        detail::TimerNode* node; // holds one reference while in the heap
+        TimePoint when;           // a copy of node->when(): comparing it touches no node
+        detail::TimerNode* node;  // holds one reference while in the heap
     };
     struct RunsLater {
         bool operator()(const TimerEntry& a, const TimerEntry& b) const noexcept {
-            return a.when != b.when ? a.when > b.when : a.sequence > b.sequence;
+            // Ties (rare on a real clock) look at the nodes: equal deadlines run in
+            // scheduling order.
+            return a.when != b.when ? a.when > b.when : a.node->sequence > b.node->sequence;
         }
     };
 
@@ -70,7 +73,7 @@ private:
     void drain_wakeup() noexcept;
 
     detail::RingQueue<Runnable*> ready_;
-    std::vector<TimerEntry> timers_;  // a min-heap ordered by RunsLater
+    std::vector<TimerEntry> timers_;  // a 4-ary min-heap ordered by RunsLater (see the .cpp)
     std::size_t cancelled_timers_ = 0;
     std::uint64_t timer_sequence_ = 0;
 
@@ -82,7 +85,7 @@ private:
 
     bool running_ = false;
     bool stopping_ = false;
-    bool closed_ = false;
+    bool closed_ = false;  // written under inbox_mutex_, which other threads read it under
 };
 
 /// The loop aio::run() creates unless told otherwise.

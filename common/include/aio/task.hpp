@@ -70,6 +70,7 @@ protected:
 private:
     friend class EventLoop;
     void run() override;  // one step (a scheduled step or a wake-up from fut_waiter_)
+    void release_from_loop() noexcept override;  // drops the reference run() took
     void on_done(Waitable&) override {}  // unused: run() is overridden
     void step();
     void finish() noexcept;
@@ -88,6 +89,7 @@ private:
     bool deliver_cancel_ = false;   // this step delivers it: the awaiter throws
     bool started_ = false;
     bool yielded_ = false;
+    bool holds_step_reference_ = false;  // run() took a reference for release_from_loop()
     // The loop's list of pending tasks (for all_tasks and for close()).
     TaskBase* previous_task_ = nullptr;
     TaskBase* next_task_ = nullptr;
@@ -137,9 +139,13 @@ private:
 };
 
 /// Wraps `coro` in a task scheduled on `loop` (asyncio's loop.create_task).
+/// Throws RuntimeError if `coro` is empty or was already awaited, or if the loop is closed.
 template <class T>
 Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
     if (!coro) throw RuntimeError("create_task: the Coro is empty (moved from?)");
+    // Resuming a finished frame is undefined behaviour: refuse, as asyncio refuses to reuse
+    // an already awaited coroutine.
+    if (coro.done()) throw RuntimeError("create_task: the Coro was already awaited");
     return Task<T>(new detail::TaskState<T>(loop, std::move(coro), std::move(name)));
 }
 /// Wraps `coro` in a task scheduled on the running loop (asyncio.create_task).
@@ -170,13 +176,27 @@ Task<T> ensure_future(Task<T> task, EventLoop&) {
 
 template <class Awaitable>
 decltype(auto) EventLoop::run_until_complete(Awaitable&& awaitable) {
+    // Checked before a coroutine becomes a task (as asyncio does): run_forever() would
+    // refuse, but the task would already be scheduled and would start later on its own.
+    if (is_running()) throw RuntimeError("This event loop is already running");
+    if (try_get_running_loop())
+        throw RuntimeError("Cannot run the event loop while another loop is running");
     auto future = ensure_future(std::forward<Awaitable>(awaitable), *this);
+    // Its done callback would go to the other loop, and this one would never stop.
+    if (&future.get_loop() != this)
+        throw ValueError("run_until_complete: the future belongs to another loop");
     run_until_done(future.waitable());
     using T = typename decltype(future)::value_type;
+    // A future made here (from a Coro) is seen by nobody else: its value is moved out. A
+    // future or task the caller passed keeps its value, as in asyncio, where result() can
+    // be read again; only a move-only value has to leave it.
+    constexpr bool made_here = !std::is_same_v<decltype(future), std::remove_cvref_t<Awaitable>>;
     if constexpr (std::is_void_v<T>) {
         future.result();
-    } else {
+    } else if constexpr (made_here || !std::is_copy_constructible_v<T>) {
         return T(std::move(future.result()));
+    } else {
+        return T(future.result());
     }
 }
 
