@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 #include "aio/task.hpp"
 
@@ -180,6 +181,7 @@ void SelectorEventLoop::close() {
         std::lock_guard lock(inbox_mutex_);
         inbox_.clear();
     }
+    drop_all_io();
     destroy_pending_tasks();
     ::close(wakeup_fd_);
     ::close(epoll_fd_);
@@ -257,7 +259,21 @@ void SelectorEventLoop::select(Duration timeout) {
     int count = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
     if (count < 0 && errno != EINTR) throw_system_error("epoll_wait");
     for (int i = 0; i < count; ++i) {
-        if (events[i].data.fd == wakeup_fd_) drain_wakeup();
+        const int fd = events[i].data.fd;
+        if (fd == wakeup_fd_) {
+            drain_wakeup();
+            continue;
+        }
+        auto found = io_.find(fd);
+        if (found == io_.end()) continue;
+        // A hang-up or an error wakes both sides, as in asyncio: the reader then sees EOF
+        // or the error from recv(), the writer from send().
+        const std::uint32_t ready = events[i].events;
+        const std::uint32_t failed = EPOLLHUP | EPOLLERR;
+        if (found->second.reader && (ready & (EPOLLIN | failed)))
+            queue_io(found->second.reader.get());
+        if (found->second.writer && (ready & (EPOLLOUT | failed)))
+            queue_io(found->second.writer.get());
     }
     take_threadsafe_callbacks();
 }
@@ -276,6 +292,123 @@ void SelectorEventLoop::take_threadsafe_callbacks() {
         arrived.swap(inbox_);
     }
     for (Callback& callback : arrived) call_soon(std::move(callback));
+}
+
+// --- I/O readiness ---------------------------------------------------------------------
+
+// A reader or writer callback. Unlike a Handle's node it runs many times (once per
+// iteration the fd is ready), so run() does not consume the callback. cancel() only sets a
+// flag: the callback may be the one running (a reader removing itself), so it is destroyed
+// with the node, when the map and the ready queue both let go of it.
+class SelectorEventLoop::IoNode final : public Runnable, public detail::RefCounted {
+public:
+    explicit IoNode(Callback callback) : callback_(std::move(callback)) {}
+
+    void run() override {
+        if (!cancelled_) callback_();
+    }
+    void release_from_loop() noexcept override { RefCounted::release(); }
+    std::string describe() const override { return "<Handle (I/O)>"; }
+
+    void cancel() noexcept { cancelled_ = true; }
+
+private:
+    Callback callback_;
+    bool cancelled_ = false;
+};
+
+void SelectorEventLoop::queue_io(IoNode* node) {
+    node->add_ref();  // the ready queue's reference, dropped by release_from_loop()
+    ready_.push_back(node);
+}
+
+void SelectorEventLoop::update_interest(int fd, IoEntry& entry) {
+    std::uint32_t wanted = 0;
+    if (entry.reader) wanted |= EPOLLIN;
+    if (entry.writer) wanted |= EPOLLOUT;
+    if (wanted == entry.events) return;
+    epoll_event event{};
+    event.events = wanted;
+    event.data.fd = fd;
+    if (wanted == 0) {
+        // The fd may already be closed (epoll then forgot it by itself): EBADF and ENOENT
+        // are not errors here, the caller only wants it gone.
+        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &event) < 0 && errno != EBADF && errno != ENOENT)
+            throw_system_error("epoll_ctl(DEL)");
+    } else if (entry.events == 0) {
+        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) < 0) {
+            // A closed fd whose number was reused can still be in epoll's set: re-arm it.
+            if (errno != EEXIST || ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) < 0)
+                throw_system_error("epoll_ctl(ADD)");
+        }
+    } else if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) < 0) {
+        throw_system_error("epoll_ctl(MOD)");
+    }
+    entry.events = wanted;
+}
+
+void SelectorEventLoop::add_io(int fd, Callback callback, bool writer) {
+    require_open();
+    if (fd < 0) throw ValueError("invalid file descriptor: " + std::to_string(fd));
+    if (fd == wakeup_fd_ || fd == epoll_fd_) throw ValueError("file descriptor is the loop's own");
+    const bool is_new = io_.find(fd) == io_.end();
+    IoEntry& entry = io_[fd];
+    detail::Ref<IoNode>& slot = writer ? entry.writer : entry.reader;
+    detail::Ref<IoNode> previous = std::move(slot);
+    slot = detail::make_ref<IoNode>(std::move(callback));
+    try {
+        update_interest(fd, entry);
+    } catch (...) {
+        // Leave things as they were: the old callback back in place, no empty entry.
+        slot = std::move(previous);
+        if (is_new) io_.erase(fd);
+        throw;
+    }
+    if (previous) previous->cancel();
+}
+
+bool SelectorEventLoop::remove_io(int fd, bool writer) {
+    auto found = io_.find(fd);
+    if (found == io_.end()) return false;
+    IoEntry& entry = found->second;
+    detail::Ref<IoNode>& slot = writer ? entry.writer : entry.reader;
+    if (!slot) return false;
+    slot->cancel();
+    slot.reset();
+    try {
+        update_interest(fd, entry);
+    } catch (...) {
+        // The callback is gone whatever epoll said; an fd left in epoll's set only causes
+        // events that find no callback.
+        if (!entry.reader && !entry.writer) io_.erase(found);
+        throw;
+    }
+    if (!entry.reader && !entry.writer) io_.erase(found);
+    return true;
+}
+
+void SelectorEventLoop::drop_all_io() noexcept {
+    // The epoll fd is about to be closed, which forgets every registration at once.
+    for (auto& [fd, entry] : io_) {
+        if (entry.reader) entry.reader->cancel();
+        if (entry.writer) entry.writer->cancel();
+    }
+    std::unordered_map<int, IoEntry> dropped;
+    dropped.swap(io_);  // callbacks destroyed here may call remove_reader(): io_ is empty
+}
+
+void SelectorEventLoop::add_reader(int fd, Callback callback) { add_io(fd, std::move(callback), false); }
+bool SelectorEventLoop::remove_reader(int fd) { return remove_io(fd, false); }
+void SelectorEventLoop::add_writer(int fd, Callback callback) { add_io(fd, std::move(callback), true); }
+bool SelectorEventLoop::remove_writer(int fd) { return remove_io(fd, true); }
+
+bool SelectorEventLoop::has_reader(int fd) const noexcept {
+    auto found = io_.find(fd);
+    return found != io_.end() && found->second.reader;
+}
+bool SelectorEventLoop::has_writer(int fd) const noexcept {
+    auto found = io_.find(fd);
+    return found != io_.end() && static_cast<bool>(found->second.writer);
 }
 
 }  // namespace aio

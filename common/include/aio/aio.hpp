@@ -14,6 +14,7 @@
 #include "selector_event_loop.hpp"
 #include "shield.hpp"
 #include "sleep.hpp"
+#include "sockets.hpp"
 #include "task.hpp"
 #include "task_group.hpp"
 #include "time.hpp"

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "detail/ring_queue.hpp"
@@ -43,6 +44,26 @@ public:
     /// Cancelled timers still in the heap.
     std::size_t cancelled_timer_count() const noexcept { return cancelled_timers_; }
 
+    /// Watches `fd` for reading (asyncio's loop.add_reader): while it is readable (or hung
+    /// up, or in error) `callback` is queued once per iteration, until remove_reader(fd).
+    /// Level-triggered: unread data keeps it firing. A second reader for the same fd
+    /// replaces the first (a replaced callback already queued does not run). `fd` must
+    /// stay open while registered. Throws RuntimeError if the loop is closed, and
+    /// std::system_error if epoll rejects the fd (a regular file, say).
+    void add_reader(int fd, Callback callback) override;
+    /// Stops watching `fd` for reading; a queued call of its callback does not run.
+    /// Returns whether a reader was registered (false on a closed loop).
+    bool remove_reader(int fd) override;
+    /// As add_reader(), for writability.
+    void add_writer(int fd, Callback callback) override;
+    /// As remove_reader(), for the writer.
+    bool remove_writer(int fd) override;
+    /// File descriptors with a reader or a writer registered (for tests and leak checks).
+    std::size_t registered_fd_count() const noexcept { return io_.size(); }
+    /// Whether `fd` has a reader (has_writer: a writer) registered.
+    bool has_reader(int fd) const noexcept;
+    bool has_writer(int fd) const noexcept;
+
 protected:
     /// Waits for I/O readiness or a wake-up from another thread for at most `timeout`
     /// (Duration::max(): no limit) and queues what became ready.
@@ -51,7 +72,7 @@ protected:
     /// (registered file descriptors). The virtual-time loop uses it to detect deadlocks, and
     /// select() skips its non-blocking epoll_wait when it is false: it must be true while
     /// any reader or writer is registered.
-    virtual bool waits_for_io() const noexcept { return false; }
+    virtual bool waits_for_io() const noexcept { return !io_.empty(); }
 
 private:
     struct TimerEntry {
@@ -71,6 +92,21 @@ private:
     void queue_due_timers();
     void take_threadsafe_callbacks();
     void drain_wakeup() noexcept;
+
+    // I/O registrations: one entry per watched fd, holding the reader and writer nodes
+    // (either may be null) and the epoll interest mask they add up to.
+    class IoNode;
+    struct IoEntry {
+        detail::Ref<IoNode> reader;
+        detail::Ref<IoNode> writer;
+        std::uint32_t events = 0;  // the mask epoll knows for this fd (0: not in epoll)
+    };
+    void add_io(int fd, Callback callback, bool writer);
+    bool remove_io(int fd, bool writer);
+    void update_interest(int fd, IoEntry& entry);
+    void queue_io(IoNode* node);
+    void drop_all_io() noexcept;
+    std::unordered_map<int, IoEntry> io_;
 
     detail::RingQueue<Runnable*> ready_;
     std::vector<TimerEntry> timers_;  // a 4-ary min-heap ordered by RunsLater (see the .cpp)
