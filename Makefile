@@ -11,13 +11,12 @@ PYTHON ?= python3
 
 # What the project needs from Debian (Ubuntu 22.04 has the same package names).
 PACKAGES := cmake ninja-build g++ make python3 catch2 nlohmann-json3-dev libbenchmark-dev \
-            bubblewrap inotify-tools
+            bubblewrap inotify-tools mkdocs mkdocs-material python3-pymdownx
 CLANG_PACKAGES := clang-16
-DOCS_PACKAGES := mkdocs mkdocs-material python3-pymdownx
 
 WORKBOOK := $(PYTHON) labs/tools/workbook.py
 
-.PHONY: help deps deps-clang deps-docs docs docs-serve configure build test test-asan test-tsan test-clang bench \
+.PHONY: help deps deps-clang docs docs-serve configure build test test-asan test-tsan test-clang bench \
         grade check watch hint reset progress format clean
 
 help: ## Show this list
@@ -42,9 +41,6 @@ deps: ## Install the Debian packages that are missing (apt-get)
 
 deps-clang: deps ## Also install clang (for test-clang)
 	@$(call install_missing,$(CLANG_PACKAGES))
-
-deps-docs: deps ## Also install MkDocs and its Material theme (for docs)
-	@$(call install_missing,$(DOCS_PACKAGES))
 
 # $(call install_missing,<packages>): apt-get install those not installed yet.
 define install_missing
@@ -140,11 +136,11 @@ reset: ## Restore a lab's starter files, after a confirmation (LAB=NN)
 progress: deps ## Public tests passed per lab, with a progress bar
 	@$(WORKBOOK) progress
 
-docs: deps-docs ## Build the book into build/site/ (strict: broken links fail)
+docs: deps ## Build the book into build/site/ (strict: broken links fail)
 	@mkdocs build --strict --quiet --config-file mkdocs.yml
 	@echo "The book is in build/site/index.html"
 
-docs-serve: deps-docs ## Serve the book on http://127.0.0.1:8000 while you edit it
+docs-serve: deps ## Serve the book on http://127.0.0.1:8000 while you edit it
 	@mkdocs serve --config-file mkdocs.yml
 
 format: ## clang-format every C++ file of the project

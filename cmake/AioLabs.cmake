@@ -14,6 +14,7 @@
 set(AIO_SUBMISSION_DIR "${PROJECT_SOURCE_DIR}/labs" CACHE PATH
     "Folder whose NN_name/ subfolders hold the student files to build (a submission)")
 option(AIO_BUILD_SOLUTIONS "Also build every lab with its reference solution" ON)
+option(AIO_BUILD_STARTERS "Build the labs with the student files (off: solutions only)" ON)
 option(AIO_CHECK_STARTERS "Test that every public test fails on the untouched starter code" ON)
 set(AIO_HIDDEN_TESTS_DIR "" CACHE PATH
     "Folder whose NN_name/ subfolders hold hidden tests (the autograder sets it)")
@@ -70,7 +71,9 @@ function(aio_add_lab)
   set_property(GLOBAL PROPERTY AIO_LAB_${number}_SOURCES "${arg_SOURCES}")
 
   set(student_dir "${AIO_SUBMISSION_DIR}/${lab}")
-  if(EXISTS "${student_dir}")
+  if(NOT AIO_BUILD_STARTERS)
+    # Sanitizer and second-compiler builds check the runtime and the solutions only.
+  elseif(EXISTS "${student_dir}")
     aio_add_lab_variant(lab_${number} ${lab} "${student_dir}" ${arg_SOURCES})
   else()
     message(WARNING "lab ${lab}: ${student_dir} does not exist; its student build is skipped")
