@@ -16,7 +16,7 @@ CLANG_PACKAGES := clang-16
 
 WORKBOOK := $(PYTHON) labs/tools/workbook.py
 
-.PHONY: help deps deps-clang docs docs-serve configure build test test-asan test-tsan test-clang bench \
+.PHONY: help deps deps-clang docs docs-serve gradescope student-release configure build test test-asan test-tsan test-clang bench \
         grade check watch hint reset progress format clean
 
 help: ## Show this list
@@ -114,12 +114,13 @@ bench: deps ## Run aio's benchmarks; JSON in build/bench/
 	@echo "JSON written to build/bench/"
 
 grade: deps ## Grade labs/ (or SUBMISSION=path): score table + build/grade/results.json
-	@if [ -f autograder/grade.py ]; then \
-	  $(PYTHON) autograder/grade.py $(if $(SUBMISSION),$(SUBMISSION),labs) --output build/grade/results.json $(GRADE_FLAGS); \
-	else \
-	  echo "The autograder has not landed yet (issue 6). Until then: make check LAB=NN runs a lab's public tests."; \
-	  exit 1; \
-	fi
+	@$(PYTHON) autograder/grade.py $(or $(SUBMISSION),labs) --output build/grade/results.json $(GRADE_FLAGS)
+
+gradescope: deps ## Package the autograder for Gradescope: build/gradescope/autograder.zip
+	@$(PYTHON) autograder/gradescope/make_zip.py
+
+student-release: deps ## The students' archive (no solutions, no hidden tests): build/release/
+	@$(PYTHON) autograder/release/make_student_release.py
 
 check: deps ## Build one lab (LAB=NN) and run its public tests
 	@$(WORKBOOK) check $(LAB)
