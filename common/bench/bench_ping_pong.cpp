@@ -80,7 +80,7 @@ public:
     /// Stores `value` and schedules the waiting task, if any. The slot must be empty.
     void put(int value) {
         value_ = value;
-        if (aio::DoneCallback* waiter = std::exchange(waiter_, nullptr)) loop_->call_soon(*waiter);
+        wake_waiter();
     }
 
     struct TakeAwaiter {
@@ -105,14 +105,16 @@ public:
     bool cancel(std::string = {}) override {
         if (done()) return false;
         cancelled_ = true;
-        if (aio::DoneCallback* waiter = std::exchange(waiter_, nullptr)) loop_->call_soon(*waiter);
+        wake_waiter();
         return true;
     }
     void add_done_callback(aio::DoneCallback& callback) override {
-        if (done())
+        if (done()) {
+            callback.set_completed_future(*this);
             loop_->call_soon(callback);
-        else
+        } else {
             waiter_ = &callback;  // one slot, one taker
+        }
     }
     bool remove_done_callback(aio::DoneCallback& callback) noexcept override {
         if (waiter_ != &callback) return false;
@@ -123,6 +125,13 @@ public:
     std::string describe() const override { return done() ? "<Slot full>" : "<Slot empty>"; }
 
 private:
+    void wake_waiter() {
+        aio::DoneCallback* waiter = std::exchange(waiter_, nullptr);
+        if (!waiter) return;
+        waiter->set_completed_future(*this);  // what the node's on_done() will receive
+        loop_->call_soon(*waiter);
+    }
+
     aio::EventLoop* loop_;
     aio::DoneCallback* waiter_ = nullptr;
     std::optional<int> value_;

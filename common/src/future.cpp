@@ -160,9 +160,18 @@ const std::string* message_if_made_cancel(const std::exception_ptr& error) noexc
 }  // namespace detail
 
 std::string FutureCore::describe() const {
-    std::string text = "<" + std::string(kind()) + " " + state_name();
-    if (state_ == State::finished && exception_) text += " exception=" + describe_exception(exception_);
-    return text + ">";
+    // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict (its bug 105329) on
+    // `"<" + std::string(...)`, which breaks the -Werror release build.
+    std::string text = "<";
+    text += kind();
+    text += ' ';
+    text += state_name();
+    if (state_ == State::finished && exception_) {
+        text += " exception=";
+        text += describe_exception(exception_);
+    }
+    text += '>';
+    return text;
 }
 
 }  // namespace aio
