@@ -1,8 +1,8 @@
 # Google Benchmark programs, declared the same way everywhere.
 
 # aio_add_benchmark(<name> SOURCES <files...> [LIBRARIES <targets...>])
-# A Google Benchmark program, built by the `aio_bench` target (not by `all` unless
-# benchmarks are on, which they are by default so that they never rot).
+# A Google Benchmark program. `all` builds it too (AIO_BUILD_BENCHMARKS is on by default),
+# so benchmarks never stop compiling; `aio_bench` builds just the benchmarks.
 function(aio_add_benchmark name)
   cmake_parse_arguments(arg "" "" "SOURCES;LIBRARIES" ${ARGN})
   add_executable(${name} ${arg_SOURCES})
