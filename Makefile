@@ -16,7 +16,7 @@ CLANG_PACKAGES := clang-16
 
 WORKBOOK := $(PYTHON) labs/tools/workbook.py
 
-.PHONY: help deps deps-clang docs docs-serve gradescope student-release configure build test test-asan test-tsan test-clang bench \
+.PHONY: help deps deps-clang docs docs-serve figures figures-traces figures-bench gradescope student-release configure build test test-asan test-tsan test-clang bench \
         grade check watch hint reset progress format clean
 
 help: ## Show this list
@@ -137,7 +137,62 @@ reset: ## Restore a lab's starter files, after a confirmation (LAB=NN)
 progress: deps ## Public tests passed per lab, with a progress bar
 	@$(WORKBOOK) progress
 
-docs: deps ## Build the book into build/site/ (strict: broken links fail)
+# The book's benchmark figures (docs/figures/, committed): aio's benchmarks and each lab's
+# reference-solution benchmark (solution_NN_bench), run briefly, plotted by
+# docs/tools/bench_plot.py. Its own Release build: the release preset builds no labs
+# (they need AIO_BUILD_TESTS), and only the benchmark programs are built here. About a
+# minute, most of it the first build.
+FIGURES_BUILD := build/figures
+BENCH_FLAGS := --benchmark_min_time=0.05 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+figures-bench: deps ## Re-run the benchmarks briefly and redraw the book's plots (docs/figures/)
+	@cmake --preset release -B $(FIGURES_BUILD) -DAIO_BUILD_TESTS=ON >/dev/null
+	@targets=$$(ninja -C $(FIGURES_BUILD) -t targets all | grep -oE '^(aio_bench_[a-z0-9_]+|solution_[0-9]+_bench):' | tr -d ':' | sort -u); \
+	  cmake --build $(FIGURES_BUILD) -j $(JOBS) --target $$targets
+	@rm -rf $(FIGURES_BUILD)/json && mkdir -p $(FIGURES_BUILD)/json docs/figures
+	@for program in $$(find $(FIGURES_BUILD) -type f -executable \( -name 'aio_bench_*' -o -name 'solution_*_bench' \) | sort); do \
+	  name=$$(basename $$program); echo "== $$name"; \
+	  $$program $(BENCH_FLAGS) --benchmark_out=$(FIGURES_BUILD)/json/$$name.json \
+	    --benchmark_out_format=json > $(FIGURES_BUILD)/json/$$name.log 2>&1 \
+	    || { cat $(FIGURES_BUILD)/json/$$name.log; exit 1; }; \
+	done
+	@rm -f docs/figures/aio_bench_*.svg docs/figures/solution_*_bench*.svg
+	@$(PYTHON) docs/tools/bench_plot.py -o docs/figures --counter items_per_second \
+	  $$(ls $(FIGURES_BUILD)/json/*.json | grep -v aio_bench_memory)
+	@$(PYTHON) docs/tools/bench_plot.py -o docs/figures --counter bytes_per_task $(FIGURES_BUILD)/json/aio_bench_memory.json
+	@{ echo "date:      $$(date -u '+%Y-%m-%d %H:%M UTC')"; \
+	   echo "cpu:       $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $$(nproc) cores"; \
+	   echo "load:      $$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"; \
+	   echo "compiler:  $$($$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' $(FIGURES_BUILD)/CMakeCache.txt) --version | head -1), Release (-O3)"; \
+	   echo "command:   make figures-bench  (each program: $(BENCH_FLAGS))"; \
+	 } > docs/figures/bench_machine.txt
+	@cat docs/figures/bench_machine.txt
+
+# The book's trace pictures (docs/figures/trace_*.svg, committed): the trace samples of
+# docs/examples/ run with a trace path, and docs/tools/trace_svg.py draws each trace. The
+# virtual-time samples draw the same picture on every machine; trace_cpu_io runs on the real
+# clock (its steps are busy loops), so its bars move a little from run to run.
+TRACE_FIGURES := trace_cpu_io trace_fetch trace_cancel_gather trace_task_group
+TRACE_JSON := build/dev/figures
+
+figures-traces: deps ## Re-run the trace samples and redraw their pictures (docs/figures/trace_*.svg)
+	@$(call configure,dev)
+	@cmake --build --preset dev -j $(JOBS) --target $(addprefix doc_,$(TRACE_FIGURES))
+	@mkdir -p $(TRACE_JSON) docs/figures
+	@for name in $(TRACE_FIGURES); do build/dev/docs/doc_$$name $(TRACE_JSON)/$$name.json >/dev/null || exit 1; done
+	@$(PYTHON) docs/tools/trace_svg.py $(TRACE_JSON)/trace_cpu_io.json --thread -o docs/figures/trace_cpu_io.svg \
+	  --title "Three tasks on one thread: CPU-bound steps, I/O-bound waits"
+	@$(PYTHON) docs/tools/trace_svg.py $(TRACE_JSON)/trace_fetch.json -o docs/figures/trace_fetch.svg \
+	  --title "Three fetches, one after the other, then concurrently (gather)"
+	@$(PYTHON) docs/tools/trace_svg.py $(TRACE_JSON)/trace_cancel_gather.json -o docs/figures/trace_cancel_gather.svg \
+	  --title "Cancelling a task that awaits a gather cancels the children"
+	@$(PYTHON) docs/tools/trace_svg.py $(TRACE_JSON)/trace_task_group.json -o docs/figures/trace_task_group.svg \
+	  --title "A TaskGroup whose task fails cancels the others"
+	@echo "docs/figures/: $(addsuffix .svg,$(TRACE_FIGURES))"
+
+figures: figures-traces figures-bench ## Redraw the book's pictures (docs/figures/)
+
+docs: deps figures ## Build the book into build/site/ (strict: broken links fail)
 	@mkdocs build --strict --quiet --config-file mkdocs.yml
 	@echo "The book is in build/site/index.html"
 

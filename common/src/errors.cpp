@@ -13,6 +13,12 @@ ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_p
       message_(std::move(message)),
       exceptions_(std::move(exceptions)) {}
 
+IncompleteReadError::IncompleteReadError(std::string partial, std::optional<std::size_t> expected)
+    : Error(std::to_string(partial.size()) + " bytes read on a total of " +
+            (expected ? std::to_string(*expected) : std::string("undefined")) + " expected bytes"),
+      partial_(std::move(partial)),
+      expected_(expected) {}
+
 namespace {
 std::string demangled_name(const std::type_info& type) {
     int status = 0;

@@ -2,8 +2,10 @@
 
 #include <cstdio>
 
+#include "aio/debug.hpp"
 #include "aio/future.hpp"
 #include "aio/task.hpp"
+#include "aio/trace.hpp"
 
 namespace aio {
 
@@ -12,11 +14,32 @@ thread_local EventLoop* running_loop = nullptr;
 thread_local EventLoop* thread_event_loop = nullptr;
 }  // namespace
 
-EventLoop::~EventLoop() = default;
+EventLoop::EventLoop() : tracer_(trace::detail::tracer_for_new_loop()) {
+    detail::register_live_loop(this);  // first: if it throws, nothing is attached yet
+    debug_ = detail::debug_mode_from_environment();
+    if (tracer_) tracer_->attach(*this);
+    update_instrumented();
+}
+
+EventLoop::~EventLoop() {
+    // A loop that never called destroy_pending_tasks() still cuts its jobs in flight off.
+    close_executor_link();
+    if (tracer_) tracer_->detach(*this);
+    detail::unregister_live_loop(this);
+}
+
+void EventLoop::set_tracer(std::shared_ptr<Tracer> tracer) {
+    if (tracer == tracer_) return;
+    if (tracer_) tracer_->detach(*this);
+    tracer_ = std::move(tracer);
+    if (tracer_) tracer_->attach(*this);
+    update_instrumented();
+}
 
 void EventLoop::timer_handle_cancelled(detail::TimerNode&) noexcept {}
 
 Handle EventLoop::call_soon(Callback callback) {
+    check_thread();
     detail::Ref<detail::CallbackNode> node(new detail::CallbackNode(std::move(callback)));
     call_soon(static_cast<Runnable&>(*node));
     node->add_ref();  // the ready queue's reference, dropped by release_from_loop()
@@ -24,6 +47,7 @@ Handle EventLoop::call_soon(Callback callback) {
 }
 
 TimerHandle EventLoop::call_at(TimePoint when, Callback callback) {
+    check_thread();
     detail::Ref<detail::TimerNode> node(new detail::TimerNode(*this, when, std::move(callback)));
     schedule_timer(*node);
     return TimerHandle(std::move(node));
@@ -98,6 +122,37 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) noexc
 }
 
 void EventLoop::run_node(Runnable& node) noexcept {
+    // One predictable test on the hot path: instrumented_ is debug_ || tracer_.
+    if (instrumented_) [[unlikely]]
+        run_node_instrumented(node);
+    else
+        run_node_guarded(node);
+    node.release_from_loop();
+}
+
+void EventLoop::run_node_instrumented(Runnable& node) noexcept {
+    // A local reference: the callback may replace or drop the loop's tracer.
+    std::shared_ptr<Tracer> tracer = tracer_;
+    std::size_t token = static_cast<std::size_t>(-1);
+    if (tracer) {
+        try {
+            token = tracer->node_started(*this, node);
+        } catch (...) {  // out of memory while tracing: run the node anyway
+        }
+    }
+    if (debug_)
+        run_node_timed(node);  // debug mode's slow-callback report (debug.cpp)
+    else
+        run_node_guarded(node);
+    if (tracer) {
+        try {
+            tracer->node_finished(*this, node, token);
+        } catch (...) {
+        }
+    }
+}
+
+void EventLoop::run_node_guarded(Runnable& node) noexcept {
     try {
         node.run();
     } catch (...) {
@@ -109,16 +164,21 @@ void EventLoop::run_node(Runnable& node) noexcept {
         }
         call_exception_handler({"Exception in callback " + source, error, source});
     }
-    node.release_from_loop();
 }
 
 void EventLoop::enter_running() {
     if (running_loop)
         throw RuntimeError("Cannot run the event loop while another loop is running");
     running_loop = this;
+    thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    detail::track_coroutine_origins = debug_;  // asyncio's _set_coroutine_origin_tracking
 }
 
-void EventLoop::leave_running() noexcept { running_loop = nullptr; }
+void EventLoop::leave_running() noexcept {
+    running_loop = nullptr;
+    thread_id_.store(std::thread::id(), std::memory_order_relaxed);
+    detail::track_coroutine_origins = false;
+}
 
 std::vector<TaskBase*> EventLoop::pending_tasks() const {
     std::vector<TaskBase*> tasks;
@@ -127,6 +187,7 @@ std::vector<TaskBase*> EventLoop::pending_tasks() const {
 }
 
 void EventLoop::destroy_pending_tasks() noexcept {
+    close_executor_link();  // first: a completion arriving from now on is dropped
     while (first_task_) first_task_->destroy_pending();
 }
 
@@ -163,5 +224,12 @@ void EventLoop::add_reader(int, Callback) { throw_no_io("add_reader"); }
 bool EventLoop::remove_reader(int) { throw_no_io("remove_reader"); }
 void EventLoop::add_writer(int, Callback) { throw_no_io("add_writer"); }
 bool EventLoop::remove_writer(int) { throw_no_io("remove_writer"); }
+
+void EventLoop::add_signal_handler(int, Callback) {
+    throw RuntimeError("add_signal_handler: this event loop does not support signals");
+}
+bool EventLoop::remove_signal_handler(int) {
+    throw RuntimeError("remove_signal_handler: this event loop does not support signals");
+}
 
 }  // namespace aio

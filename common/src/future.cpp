@@ -1,5 +1,6 @@
 #include "aio/future.hpp"
 
+#include "aio/debug.hpp"
 #include "aio/event_loop.hpp"
 
 namespace aio {
@@ -21,15 +22,22 @@ void FutureCore::report_unretrieved_exception() noexcept {
         source = describe();
     } catch (...) {
     }
-    loop_->call_exception_handler(
-        {std::string(kind()) + " exception was never retrieved", exception_, source});
+    // The future may outlive its loop: reported to the loop only if it still exists.
+    detail::report_to_loop(
+        loop_, {std::string(kind()) + " exception was never retrieved", exception_, source});
 }
 
 void FutureCore::set_cancel_message(std::string message) {
     if (!message.empty()) cancel_message_ = std::make_unique<std::string>(std::move(message));
 }
 
-bool FutureCore::cancel(std::string message) { return cancel_future(std::move(message)); }
+bool FutureCore::cancel(std::string message) {
+    // Debug mode: only the loop's thread may complete a future that callbacks wait on (those
+    // go to the loop's ready queue). Checked only then: a future may outlive its loop, and
+    // completing it touches the loop only if it has callbacks.
+    if (first_callback_) loop_->check_thread();
+    return cancel_future(std::move(message));
+}
 
 bool FutureCore::cancel_future(std::string message) {
     log_traceback_ = false;
@@ -114,6 +122,7 @@ void FutureCore::throw_unless_value() {
 }
 
 void FutureCore::require_pending(const char* operation) const {
+    if (first_callback_) loop_->check_thread();  // debug mode: as in cancel()
     if (state_ != State::pending)
         throw InvalidStateError(std::string(operation) + ": invalid state: " + describe());
 }

@@ -1,7 +1,6 @@
 #include "aio/run.hpp"
 
-#include <cstdlib>
-#include <cstring>
+#include "aio/debug.hpp"
 
 namespace aio::detail {
 
@@ -9,8 +8,8 @@ std::unique_ptr<EventLoop> make_run_loop(const RunOptions& options) {
     std::unique_ptr<EventLoop> loop =
         options.loop_factory ? options.loop_factory() : std::make_unique<DefaultEventLoop>();
     if (!loop) throw RuntimeError("aio::run(): the loop_factory returned no loop");
-    const char* env = std::getenv("AIO_DEBUG");
-    loop->set_debug(options.debug || (env && *env && std::strcmp(env, "0") != 0));
+    // AIO_DEBUG is read here too: a loop_factory may build a loop with debug mode off.
+    loop->set_debug(options.debug || debug_mode_from_environment());
     return loop;
 }
 
@@ -63,6 +62,16 @@ void shut_down_run_loop(EventLoop& loop) noexcept {
                 if (std::exception_ptr error = tasks[i]->exception())
                     loop.call_exception_handler({"unhandled exception during aio::run() shutdown",
                                                  error, tasks[i]->describe()});
+            }
+        }
+        // asyncio.run: then shut the default executor down, waiting for its threads (the
+        // loop runs meanwhile). Skipped if none was made: no extra task, no extra iteration.
+        if (loop.has_default_executor()) {
+            try {
+                loop.run_until_complete(loop.shutdown_default_executor());
+            } catch (...) {
+                loop.call_exception_handler({"error while shutting down the default executor in aio::run()",
+                                             std::current_exception(), {}});
             }
         }
         loop.close();

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "aio/task.hpp"
+#include "aio/trace.hpp"
 
 namespace aio {
 
@@ -100,6 +101,9 @@ SelectorEventLoop::SelectorEventLoop() {
 }
 
 SelectorEventLoop::~SelectorEventLoop() {
+    // A derived loop's clock is gone by now (time() would read the real one): the tracer
+    // stops here, so the tasks close() destroys leave no events at a wrong time.
+    if (tracer()) set_tracer(nullptr);
     if (!closed_ && !running_) close();
 }
 
@@ -118,6 +122,8 @@ void SelectorEventLoop::schedule_timer(detail::TimerNode& timer) {
     timer.scheduled = true;
     timer.sequence = timer_sequence_++;
     push_heap_entry(timers_, TimerEntry{timer.when(), &timer}, RunsLater{});
+    if (Tracer* tracer = this->tracer()) [[unlikely]]
+        tracer->timer_scheduled(*this, timer);
 }
 
 void SelectorEventLoop::timer_handle_cancelled(detail::TimerNode&) noexcept { ++cancelled_timers_; }
@@ -181,6 +187,7 @@ void SelectorEventLoop::close() {
         std::lock_guard lock(inbox_mutex_);
         inbox_.clear();
     }
+    close_signals();  // restores the signals' dispositions before tasks are destroyed
     drop_all_io();
     destroy_pending_tasks();
     ::close(wakeup_fd_);
@@ -286,12 +293,17 @@ void SelectorEventLoop::drain_wakeup() noexcept {
 void SelectorEventLoop::take_threadsafe_callbacks() {
     if (!wakeup_pending_.load(std::memory_order_acquire)) return;
     wakeup_pending_.store(false, std::memory_order_release);
-    std::vector<Callback> arrived;
     {
         std::lock_guard lock(inbox_mutex_);
-        arrived.swap(inbox_);
+        arrived_.swap(inbox_);
     }
-    for (Callback& callback : arrived) call_soon(std::move(callback));
+    // Emptied whatever happens, keeping its capacity: a steady stream of wake-ups (executor
+    // round trips) then allocates no vector.
+    struct Clear {
+        std::vector<Callback>& arrived;
+        ~Clear() { arrived.clear(); }
+    } clear{arrived_};
+    for (Callback& callback : arrived_) call_soon(std::move(callback));
 }
 
 // --- I/O readiness ---------------------------------------------------------------------
@@ -348,6 +360,7 @@ void SelectorEventLoop::update_interest(int fd, IoEntry& entry) {
 }
 
 void SelectorEventLoop::add_io(int fd, Callback callback, bool writer) {
+    check_thread();  // debug mode: add_reader & co. from another thread throw
     require_open();
     if (fd < 0) throw ValueError("invalid file descriptor: " + std::to_string(fd));
     if (fd == wakeup_fd_ || fd == epoll_fd_) throw ValueError("file descriptor is the loop's own");
@@ -364,10 +377,15 @@ void SelectorEventLoop::add_io(int fd, Callback callback, bool writer) {
         if (is_new) io_.erase(fd);
         throw;
     }
-    if (previous) previous->cancel();
+    if (previous) {
+        previous->cancel();
+    } else if (Tracer* tracer = this->tracer()) [[unlikely]] {
+        tracer->io_wait_started(*this, fd, writer);
+    }
 }
 
 bool SelectorEventLoop::remove_io(int fd, bool writer) {
+    check_thread();
     auto found = io_.find(fd);
     if (found == io_.end()) return false;
     IoEntry& entry = found->second;
@@ -375,6 +393,8 @@ bool SelectorEventLoop::remove_io(int fd, bool writer) {
     if (!slot) return false;
     slot->cancel();
     slot.reset();
+    if (Tracer* tracer = this->tracer()) [[unlikely]]
+        tracer->io_wait_ended(*this, fd, writer);
     try {
         update_interest(fd, entry);
     } catch (...) {

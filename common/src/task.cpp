@@ -1,5 +1,7 @@
 #include "aio/task.hpp"
 
+#include "aio/trace.hpp"
+
 namespace aio {
 
 namespace {
@@ -7,10 +9,15 @@ thread_local AbstractTask* running_task = nullptr;
 thread_local std::uint64_t tasks_created = 0;
 }  // namespace
 
-TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> coroutine, std::string name)
+TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> coroutine, std::string name,
+                   const std::source_location& created_at, detail::OriginId coroutine_origin)
     : FutureCore(loop), coroutine_(coroutine), resume_point_(coroutine), id_(++tasks_created) {
     if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
     try {
+        if (loop.get_debug()) [[unlikely]] {
+            loop.check_thread();  // create_task from another thread throws (debug.hpp)
+            origin_ = detail::remember_task_origin(created_at, coroutine_origin);
+        }
         loop.call_soon(static_cast<DoneCallback&>(*this));  // the first step
     } catch (...) {
         destroy_coroutine();  // the loop is closed: the body never runs
@@ -20,6 +27,12 @@ TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> coroutine, std::stri
     if (next_task_) next_task_->previous_task_ = this;
     loop.first_task_ = this;
     add_ref();  // keep-alive while pending, dropped by finish()
+    if (Tracer* tracer = loop.tracer()) [[unlikely]] {
+        try {
+            tracer->task_created(loop, *this);
+        } catch (...) {  // out of memory while tracing: the task is registered, keep it
+        }
+    }
 }
 
 TaskBase::~TaskBase() {
@@ -35,6 +48,8 @@ void TaskBase::set_name(std::string name) { name_ = std::make_unique<std::string
 
 std::string TaskBase::describe() const {
     std::string text = "<Task " + std::string(state_name()) + " name='" + get_name() + "'";
+    if (origin_ != 0) [[unlikely]]
+        text += detail::describe_task_origin(origin_);  // debug mode: " coro=<...> created at ..."
     if (fut_waiter_) text += " wait_for=" + fut_waiter_->describe();
     return text + ">";
 }
@@ -153,6 +168,12 @@ void TaskBase::finish_with_exception(std::exception_ptr error) {
 void TaskBase::finish() noexcept {
     // Leave the loop's list of pending tasks and drop the keep-alive reference.
     EventLoop& loop = get_loop();
+    if (Tracer* tracer = loop.tracer()) [[unlikely]] {
+        try {
+            tracer->task_finished(loop, *this);
+        } catch (...) {  // out of memory while tracing: the task still finishes
+        }
+    }
     (previous_task_ ? previous_task_->next_task_ : loop.first_task_) = next_task_;
     if (next_task_) next_task_->previous_task_ = previous_task_;
     previous_task_ = next_task_ = nullptr;

@@ -8,6 +8,13 @@ void VirtualTimeLoop::select(Duration timeout) {
     SelectorEventLoop::select(Duration::zero());
     if (timeout == Duration::zero() || ready_count() != ready_before) return;
 
+    if (executor_jobs_in_flight() > 0) {
+        // Another thread will call back (call_soon_threadsafe): wait for it in real time,
+        // with the clock stopped, so work on threads takes no virtual time and a test's
+        // outcome never depends on how fast a thread runs.
+        SelectorEventLoop::select(Duration::max());
+        return;
+    }
     if (timeout == Duration::max()) {
         if (!waits_for_io())
             throw DeadlockError(

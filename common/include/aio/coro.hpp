@@ -15,10 +15,12 @@
 #include <coroutine>
 #include <exception>
 #include <optional>
+#include <source_location>
 #include <type_traits>
 #include <utility>
 
 #include "detail/block_cache.hpp"
+#include "detail/debug_origin.hpp"
 #include "detail/frame_counter.hpp"
 #include "errors.hpp"
 
@@ -69,17 +71,35 @@ public:
         if (exception_) std::rethrow_exception(exception_);
     }
 
+    /// Where the coroutine comes from, if a debug loop ran on this thread when the frame
+    /// was created (detail/debug_origin.hpp); 0 otherwise.
+    OriginId origin() const noexcept { return origin_; }
+
+protected:
+    void remember_origin(const std::source_location& where) noexcept {
+        if (track_coroutine_origins) [[unlikely]]
+            origin_ = remember_coroutine_origin(where);
+    }
+
 private:
     template <class>
     friend struct CoroAwaiter;
     std::coroutine_handle<> continuation_ = std::noop_coroutine();
     bool awaiter_on_stack_ = false;  // an awaiter's await_suspend is running the body
+    OriginId origin_ = 0;            // in the padding after the bool: frames grow by nothing
     std::exception_ptr exception_;
 };
+
+// The promise constructors take std::source_location::current() as a default argument: it
+// is evaluated where the compiler constructs the promise, inside the coroutine function,
+// so it names that function (debug mode's origin of the frame; see debug_origin.hpp).
 
 template <class T>
 class CoroPromise final : public CoroPromiseBase {
 public:
+    explicit CoroPromise(std::source_location where = std::source_location::current()) noexcept {
+        remember_origin(where);
+    }
     Coro<T> get_return_object() noexcept;
     template <class U = T>
         requires std::is_convertible_v<U &&, T>
@@ -99,6 +119,9 @@ private:
 template <>
 class CoroPromise<void> final : public CoroPromiseBase {
 public:
+    explicit CoroPromise(std::source_location where = std::source_location::current()) noexcept {
+        remember_origin(where);
+    }
     Coro<void> get_return_object() noexcept;
     void return_void() noexcept {}
     void take_result() { rethrow_if_failed(); }
@@ -165,7 +188,12 @@ private:
         return {frame_};
     }
     void destroy() noexcept {
-        if (frame_) std::exchange(frame_, nullptr).destroy();
+        if (!frame_) return;
+        // Debug mode: a frame with an origin that never started is a coroutine nobody
+        // awaited (create_task takes the frame with release(), so tasks never get here).
+        if (frame_.promise().origin() != 0 && !started_) [[unlikely]]
+            detail::report_never_awaited(frame_.promise().origin());
+        std::exchange(frame_, nullptr).destroy();
     }
 
     handle_type frame_;

@@ -1,6 +1,8 @@
 #pragma once
 // The exceptions aio raises, named after asyncio's.
+#include <cstddef>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,6 +61,32 @@ public:
 class DeadlockError : public RuntimeError {
 public:
     using RuntimeError::RuntimeError;
+};
+
+/// EOF came before a stream read got what it asked for (asyncio.IncompleteReadError).
+class IncompleteReadError : public Error {
+public:
+    /// `expected`: the byte count readexactly() asked for; empty for readuntil().
+    IncompleteReadError(std::string partial, std::optional<std::size_t> expected);
+    /// The bytes read before EOF (consumed from the stream).
+    const std::string& partial() const noexcept { return partial_; }
+    const std::optional<std::size_t>& expected() const noexcept { return expected_; }
+
+private:
+    std::string partial_;
+    std::optional<std::size_t> expected_;
+};
+
+/// A stream's buffer limit was reached before the separator (asyncio.LimitOverrunError).
+class LimitOverrunError : public Error {
+public:
+    LimitOverrunError(const std::string& message, std::size_t consumed)
+        : Error(message), consumed_(consumed) {}
+    /// How many bytes can be consumed before the separator (it starts there, if found).
+    std::size_t consumed() const noexcept { return consumed_; }
+
+private:
+    std::size_t consumed_;
 };
 
 /// Several errors raised together, as by a TaskGroup (asyncio's BaseExceptionGroup).

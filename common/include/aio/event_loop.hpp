@@ -2,20 +2,33 @@
 // aio::EventLoop: the interface every loop implements (asyncio.AbstractEventLoop), so that
 // another loop can plug in as uvloop plugs into asyncio, and the functions that find the
 // running loop.
+#include <atomic>
+#include <concepts>
 #include <exception>
 #include <functional>
+#include <memory>
+#include <source_location>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "callback.hpp"
+#include "coro.hpp"
 #include "handle.hpp"
 #include "time.hpp"
 
 namespace aio {
 
 class TaskBase;
+class Tracer;
 class Waitable;
+class EventLoop;
+class Executor;
+namespace detail {
+class ExecutorLink;
+class ExecutorJob;
+void submit_job(EventLoop& loop, Executor& executor, ExecutorJob* job);
+}  // namespace detail
 
 /// What went wrong, as handed to an exception handler (asyncio's context dict).
 struct ExceptionContext {
@@ -37,7 +50,8 @@ using ExceptionHandler = std::function<void(class EventLoop&, const ExceptionCon
 /// from other threads.
 class EventLoop {
 public:
-    EventLoop() = default;
+    /// Starts with the tracer of aio::trace::start() or AIO_TRACE, if any (aio/trace.hpp).
+    EventLoop();
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
     virtual ~EventLoop();
@@ -89,6 +103,23 @@ public:
     /// Returns whether a writer was registered for `fd`.
     virtual bool remove_writer(int fd);
 
+    // --- Unix signals (asyncio's add_signal_handler; aio/signals.hpp) ---------------------
+    // Optional as well: the defaults throw RuntimeError.
+
+    /// Runs `callback` in the loop, as an ordinary callback, each time signal `sig` arrives
+    /// (never inside the signal handler itself). Deliveries that arrive before the callback
+    /// gets to run are coalesced into one call, as the kernel coalesces a pending signal;
+    /// one that arrives while it runs calls it again. A second handler for `sig` replaces
+    /// the first. Throws ValueError if `sig` is not a signal number, RuntimeError if it
+    /// cannot be caught (SIGKILL, SIGSTOP), if the loop is closed, or if another loop
+    /// handles `sig` (a disposition is process-wide). May be called from a thread other
+    /// than the main thread (asyncio refuses): the loop's own thread.
+    virtual void add_signal_handler(int sig, Callback callback);
+    /// Removes the handler and restores the disposition `sig` had before; a queued call of
+    /// the callback does not run. Returns whether a handler was registered (false on a
+    /// closed loop: close() removes them all). Throws ValueError for an invalid number.
+    virtual bool remove_signal_handler(int sig);
+
     // --- built on the primitives -----------------------------------------------------------
 
     /// Schedules `callback` to run in the next iteration (asyncio's loop.call_soon).
@@ -108,10 +139,42 @@ public:
     /// already running on this thread (then a coroutine is not even wrapped); ValueError if
     /// the future belongs to another loop.
     template <class Awaitable>
-    decltype(auto) run_until_complete(Awaitable&& awaitable);
+    decltype(auto) run_until_complete(Awaitable&& awaitable,
+                                      std::source_location created_at = std::source_location::current());
 
     /// Runs the loop until `future` is done (the non-template core of run_until_complete).
     void run_until_done(Waitable& future);
+
+    // --- executors (asyncio's run_in_executor; defined in executor.hpp) -------------------
+    // Member templates, as asyncio has them on the loop; executor.hpp (included at the end of
+    // this header) defines them. Loop thread only, like everything but call_soon_threadsafe.
+
+    /// Calls `function(args...)` on a thread of `executor` and returns a Future<R> (R:
+    /// executor_result_t<F, Args...>) of its value or exception, set on this loop's thread.
+    /// Cancelling the future never stops a call already running (its outcome is dropped);
+    /// a call not yet started is skipped. Throws RuntimeError if the executor is shut down.
+    template <class F, class... Args>
+        requires std::invocable<F, Args...>
+    auto run_in_executor(Executor& executor, F function, Args... args);
+    /// The same in the default executor (asyncio: run_in_executor(None, ...)).
+    template <class F, class... Args>
+        requires std::invocable<F, Args...>
+    auto run_in_executor(F function, Args... args);
+    /// The executor run_in_executor() uses when given none: the one set with
+    /// set_default_executor(), else a ThreadPoolExecutor made on first use. Throws
+    /// RuntimeError once shutdown_default_executor() was called. The loop holds it until
+    /// it is destroyed: close() shuts it down without waiting, the loop's destructor waits
+    /// for its threads (Python joins them at exit).
+    Executor& default_executor();
+    /// Replaces the default executor (an empty pointer: a new one is made on next use).
+    void set_default_executor(std::shared_ptr<Executor> executor);
+    /// Whether a default executor was set or made (and not shut down yet).
+    bool has_default_executor() const noexcept { return default_executor_ != nullptr; }
+    /// Shuts the default executor down and waits for its threads while the loop keeps
+    /// running (asyncio's loop.shutdown_default_executor; aio::run calls it).
+    Coro<void> shutdown_default_executor();
+    /// Jobs submitted from this loop whose outcome has not come back yet.
+    std::size_t executor_jobs_in_flight() const noexcept;
 
     // --- errors --------------------------------------------------------------------------
 
@@ -126,8 +189,29 @@ public:
 
     // --- debug mode ----------------------------------------------------------------------
 
+    // What debug mode checks and reports: aio/debug.hpp. A loop starts in debug mode if
+    // AIO_DEBUG is set (to anything but "" or "0") when it is constructed.
+
     bool get_debug() const noexcept { return debug_; }
-    void set_debug(bool enabled) noexcept { debug_ = enabled; }
+    /// Turns debug mode on or off (also coroutine origin tracking, if the loop runs here).
+    void set_debug(bool enabled) noexcept;
+    /// In debug mode, a callback or task step that runs at least this long (real time) is
+    /// reported as slow (asyncio's loop.slow_callback_duration).
+    Duration slow_callback_duration = std::chrono::milliseconds(100);
+    /// In debug mode, throws RuntimeError if another thread is running this loop
+    /// (asyncio's _check_thread). The methods that only the loop's thread may call check it;
+    /// a loop implementation's own such methods can too. Off: one predictable branch.
+    void check_thread() const {
+        if (debug_) [[unlikely]]
+            check_thread_in_debug_mode();
+    }
+
+    // --- tracing (aio/trace.hpp) ---------------------------------------------------------
+
+    /// Records what this loop does into `tracer` from now on; nullptr stops recording.
+    void set_tracer(std::shared_ptr<Tracer> tracer);
+    /// The loop's tracer, or nullptr (the hooks' one test when tracing is off).
+    Tracer* tracer() const noexcept { return tracer_.get(); }
 
     // --- tasks ---------------------------------------------------------------------------
 
@@ -138,7 +222,17 @@ protected:
     /// For implementations: runs `node` with errors sent to the exception handler, then
     /// releases it. Keeps the ready-queue contract in one place.
     void run_node(Runnable& node) noexcept;
-    /// For implementations: call from close() after dropping callbacks and timers.
+    /// run_node's body (the run and the error report) without the release.
+    void run_node_guarded(Runnable& node) noexcept;
+    /// run_node_guarded with a tracer installed or in debug mode: out of line, so the plain
+    /// path stays small.
+    void run_node_instrumented(Runnable& node) noexcept;
+    /// run_node_guarded in debug mode: also reports a slow callback (debug.hpp).
+    void run_node_timed(Runnable& node) noexcept;
+    /// For implementations: call from close() after dropping callbacks and timers. Also
+    /// drops the outcomes of executor jobs still in flight (a worker finishing later finds
+    /// the loop gone) and shuts the default executor down without waiting, as asyncio's
+    /// close() does.
     void destroy_pending_tasks() noexcept;
     /// For implementations: call from run_forever() around the run (asyncio's
     /// _set_running_loop). Throws RuntimeError if a loop already runs on this thread.
@@ -149,7 +243,21 @@ private:
     friend class TaskBase;
     ExceptionHandler exception_handler_;
     bool debug_ = false;
+    void check_thread_in_debug_mode() const;
+    // The thread running the loop (none when it is not running): check_thread() reads it
+    // from other threads. Relaxed: it publishes nothing else, and a thread that calls in
+    // while the loop starts or stops may pass unchecked, as in asyncio.
+    std::atomic<std::thread::id> thread_id_{};
+    std::shared_ptr<Tracer> tracer_;  // null unless tracing
+    bool instrumented_ = false;       // debug_ || tracer_: run_node's one test
+    void update_instrumented() noexcept { instrumented_ = debug_ || tracer_ != nullptr; }
     TaskBase* first_task_ = nullptr;  // intrusive list of pending tasks, newest first
+    // Executors: created on first use (executor.cpp).
+    friend void detail::submit_job(EventLoop&, Executor&, detail::ExecutorJob*);
+    void close_executor_link() noexcept;
+    std::shared_ptr<detail::ExecutorLink> executor_link_;
+    std::shared_ptr<Executor> default_executor_;
+    bool default_executor_shut_down_ = false;
 };
 
 /// The loop running on this thread. Throws RuntimeError("no running event loop") if none.
@@ -166,3 +274,5 @@ void set_event_loop(EventLoop* loop) noexcept;
 // EventLoop::run_until_complete is a template built on tasks: defined in task.hpp, which
 // this includes last so that the one header is enough (task.hpp includes this one first).
 #include "task.hpp"
+// run_in_executor likewise, in executor.hpp.
+#include "executor.hpp"

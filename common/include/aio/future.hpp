@@ -101,6 +101,9 @@ public:
     /// The exception the future finished with (nullptr if it has a value).
     /// Throws CancelledError if cancelled, InvalidStateError if not done.
     std::exception_ptr exception();
+    /// The stored exception (nullptr if none), without marking it retrieved: for reports
+    /// and traces, which must not silence "exception was never retrieved".
+    const std::exception_ptr& peek_exception() const noexcept { return exception_; }
     /// Finishes the future with `error`. Throws InvalidStateError if already done.
     void set_exception(std::exception_ptr error);
     /// The message given to cancel(), empty if none.

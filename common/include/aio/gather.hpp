@@ -285,6 +285,10 @@ public:
     /// any child accepted the cancellation; false if this future is done.
     bool cancel(std::string message = {}) override;
 
+    /// For introspection (format_task_tree): the children, in argument order.
+    std::size_t child_count() const noexcept { return child_count_; }
+    FutureCore& child_at(std::size_t index) noexcept { return child(index); }
+
 protected:
     GatherCore(EventLoop& loop, std::size_t child_count, bool return_exceptions) noexcept
         : FutureCore(loop), FanIn(static_cast<const RefCounted&>(*this)),

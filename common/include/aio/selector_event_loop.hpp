@@ -64,6 +64,15 @@ public:
     bool has_reader(int fd) const noexcept;
     bool has_writer(int fd) const noexcept;
 
+    /// Unix signals (see EventLoop::add_signal_handler; defined in signals.cpp). The loop
+    /// watches a pipe of its own while any handler is registered, so registered_fd_count()
+    /// counts it, and a VirtualTimeLoop with a handler waits for the signal instead of
+    /// reporting a deadlock.
+    void add_signal_handler(int sig, Callback callback) override;
+    bool remove_signal_handler(int sig) override;
+    /// Whether this loop has a handler for `sig`.
+    bool has_signal_handler(int sig) const noexcept;
+
 protected:
     /// Waits for I/O readiness or a wake-up from another thread for at most `timeout`
     /// (Duration::max(): no limit) and queues what became ready.
@@ -108,6 +117,13 @@ private:
     void drop_all_io() noexcept;
     std::unordered_map<int, IoEntry> io_;
 
+    // Signal handlers: created by the first add_signal_handler(), freed by close() (which
+    // calls close_signals()). Defined in signals.cpp, with the process-wide signal table.
+    class SignalHandlers;
+    SignalHandlers* signals_ = nullptr;
+    void dispatch_signals();
+    void close_signals() noexcept;
+
     detail::RingQueue<Runnable*> ready_;
     std::vector<TimerEntry> timers_;  // a 4-ary min-heap ordered by RunsLater (see the .cpp)
     std::size_t cancelled_timers_ = 0;
@@ -117,6 +133,7 @@ private:
     int wakeup_fd_ = -1;  // an eventfd: call_soon_threadsafe writes, select() wakes
     std::mutex inbox_mutex_;
     std::vector<Callback> inbox_;          // guarded by inbox_mutex_
+    std::vector<Callback> arrived_;        // loop thread only: swapped with inbox_, so both keep their capacity
     std::atomic<bool> wakeup_pending_{false};
 
     bool running_ = false;

@@ -13,6 +13,7 @@
 // Task handle never destroys a running task; when it finishes, it drops that reference.
 #include <coroutine>
 #include <cstdint>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -54,8 +55,16 @@ public:
     void throw_if_cancel_delivered() override;
     Waitable& as_future() noexcept override { return *this; }
 
+    /// What the task waits on now (the future it suspended on), or nullptr if it is
+    /// running, ready to step, or done. For introspection: format_task_tree, the tracer.
+    const Waitable* awaiting() const noexcept { return fut_waiter_; }
+    /// The N of "Task-N": counts up per thread, unique on a loop.
+    std::uint64_t id() const noexcept { return id_; }
+
 protected:
-    TaskBase(EventLoop& loop, std::coroutine_handle<> coroutine, std::string name);
+    /// In debug mode the task remembers `created_at` and `coroutine_origin` (debug.hpp).
+    TaskBase(EventLoop& loop, std::coroutine_handle<> coroutine, std::string name,
+             const std::source_location& created_at = {}, detail::OriginId coroutine_origin = 0);
     ~TaskBase() override;
 
     /// Moves the finished coroutine's outcome into the future (typed: see TaskState<T>).
@@ -90,6 +99,7 @@ private:
     bool started_ = false;
     bool yielded_ = false;
     bool holds_step_reference_ = false;  // run() took a reference for release_from_loop()
+    detail::OriginId origin_ = 0;  // debug mode: where the task was created (fits in padding)
     // The loop's list of pending tasks (for all_tasks and for close()).
     TaskBase* previous_task_ = nullptr;
     TaskBase* next_task_ = nullptr;
@@ -100,10 +110,15 @@ namespace detail {
 template <class T>
 class TaskState final : public TaskBase, public ResultSlot<T> {
 public:
-    TaskState(EventLoop& loop, Coro<T> coro, std::string name)
-        : TaskBase(loop, coro.release(), std::move(name)) {}
+    TaskState(EventLoop& loop, Coro<T> coro, std::string name, const std::source_location& created_at = {})
+        : TaskState(loop, coro.release(), std::move(name), created_at) {}
 
 private:
+    // The frame is released first so that its origin is read from it in a defined order.
+    TaskState(EventLoop& loop, std::coroutine_handle<CoroPromise<T>> frame, std::string name,
+              const std::source_location& created_at)
+        : TaskBase(loop, frame, std::move(name), created_at, frame.promise().origin()) {}
+
     void take_coroutine_outcome() override {
         auto frame = std::coroutine_handle<CoroPromise<T>>::from_address(coroutine().address());
         CoroPromise<T>& promise = frame.promise();
@@ -141,18 +156,20 @@ private:
 /// Wraps `coro` in a task scheduled on `loop` (asyncio's loop.create_task).
 /// Throws RuntimeError if `coro` is empty or was already awaited, or if the loop is closed.
 template <class T>
-Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
+Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {},
+                    std::source_location created_at = std::source_location::current()) {
     if (!coro) throw RuntimeError("create_task: the Coro is empty (moved from?)");
     // Resuming a finished frame is undefined behaviour: refuse, as asyncio refuses to reuse
     // an already awaited coroutine.
     if (coro.done()) throw RuntimeError("create_task: the Coro was already awaited");
-    return Task<T>(new detail::TaskState<T>(loop, std::move(coro), std::move(name)));
+    return Task<T>(new detail::TaskState<T>(loop, std::move(coro), std::move(name), created_at));
 }
 /// Wraps `coro` in a task scheduled on the running loop (asyncio.create_task).
 /// Throws RuntimeError if no loop is running.
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = {}) {
-    return create_task(get_running_loop(), std::move(coro), std::move(name));
+Task<T> create_task(Coro<T> coro, std::string name = {},
+                    std::source_location created_at = std::source_location::current()) {
+    return create_task(get_running_loop(), std::move(coro), std::move(name), created_at);
 }
 
 /// The tasks of the running loop (or `loop`) that are not done (asyncio.all_tasks).
@@ -162,26 +179,27 @@ std::vector<TaskBase*> all_tasks(EventLoop& loop);
 /// Turns any awaitable aio can run into a future on `loop` (asyncio.ensure_future):
 /// a Coro becomes a task, a Future or Task is returned as it is.
 template <class T>
-Task<T> ensure_future(Coro<T>&& coro, EventLoop& loop) {
-    return create_task(loop, std::move(coro));
+Task<T> ensure_future(Coro<T>&& coro, EventLoop& loop,
+                      std::source_location created_at = std::source_location::current()) {
+    return create_task(loop, std::move(coro), {}, created_at);
 }
 template <class T>
-Future<T> ensure_future(Future<T> future, EventLoop&) {
+Future<T> ensure_future(Future<T> future, EventLoop&, std::source_location = {}) {
     return future;
 }
 template <class T>
-Task<T> ensure_future(Task<T> task, EventLoop&) {
+Task<T> ensure_future(Task<T> task, EventLoop&, std::source_location = {}) {
     return task;
 }
 
 template <class Awaitable>
-decltype(auto) EventLoop::run_until_complete(Awaitable&& awaitable) {
+decltype(auto) EventLoop::run_until_complete(Awaitable&& awaitable, std::source_location created_at) {
     // Checked before a coroutine becomes a task (as asyncio does): run_forever() would
     // refuse, but the task would already be scheduled and would start later on its own.
     if (is_running()) throw RuntimeError("This event loop is already running");
     if (try_get_running_loop())
         throw RuntimeError("Cannot run the event loop while another loop is running");
-    auto future = ensure_future(std::forward<Awaitable>(awaitable), *this);
+    auto future = ensure_future(std::forward<Awaitable>(awaitable), *this, created_at);
     // Its done callback would go to the other loop, and this one would never stop.
     if (&future.get_loop() != this)
         throw ValueError("run_until_complete: the future belongs to another loop");

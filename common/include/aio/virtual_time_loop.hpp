@@ -11,6 +11,11 @@ namespace aio {
 ///
 /// If nothing is ready, no timer is pending and no I/O is registered, nothing could ever
 /// happen again: where a real loop would hang, this one throws DeadlockError.
+///
+/// While executor jobs are in flight (run_in_executor, to_thread) and nothing is ready, the
+/// loop waits for them in real time and the clock stands still: work on other threads takes
+/// no virtual time, even with a timer pending (a job that waits for the loop's timers would
+/// wait forever).
 class VirtualTimeLoop : public SelectorEventLoop {
 public:
     TimePoint time() const override { return now_; }
