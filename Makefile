@@ -192,7 +192,10 @@ figures-traces: deps ## Re-run the trace samples and redraw their pictures (docs
 
 figures: figures-traces figures-bench ## Redraw the book's pictures (docs/figures/)
 
-docs: deps figures ## Build the book into build/site/ (strict: broken links fail)
+# `make docs` redraws the trace pictures (quick, and the same on every machine but one);
+# the benchmark plots are redrawn only by `make figures-bench`, since they take minutes and
+# show the machine they ran on (docs/figures/bench_machine.txt).
+docs: deps figures-traces ## Build the book into build/site/ (strict: broken links fail)
 	@mkdocs build --strict --quiet --config-file mkdocs.yml
 	@echo "The book is in build/site/index.html"
 
