@@ -16,8 +16,15 @@ set(AIO_SUBMISSION_DIR "${PROJECT_SOURCE_DIR}/labs" CACHE PATH
 option(AIO_BUILD_SOLUTIONS "Also build every lab with its reference solution" ON)
 option(AIO_BUILD_STARTERS "Build the labs with the student files (off: solutions only)" ON)
 option(AIO_CHECK_STARTERS "Test that every public test fails on the untouched starter code" ON)
-set(AIO_HIDDEN_TESTS_DIR "" CACHE PATH
-    "Folder whose NN_name/ subfolders hold hidden tests (the autograder sets it)")
+# The project's own hidden tests are built by default, so that `make test` checks that the
+# solutions pass them and the starter code fails them; the grader sets its own value, and
+# the student release has no such folder.
+set(aio_default_hidden "")
+if(EXISTS "${PROJECT_SOURCE_DIR}/autograder/hidden")
+  set(aio_default_hidden "${PROJECT_SOURCE_DIR}/autograder/hidden")
+endif()
+set(AIO_HIDDEN_TESTS_DIR "${aio_default_hidden}" CACHE PATH
+    "Folder whose NN_name/ subfolders hold hidden tests")
 set(AIO_SOLUTIONS_DIR "${PROJECT_SOURCE_DIR}/solutions")
 
 # aio_add_lab_variant(<variant> <lab> <source dir> <student files...>)
@@ -53,11 +60,23 @@ function(aio_add_lab_variant variant lab source_dir)
     endif()
   endif()
 
-  # Hidden tests (autograder/hidden/NN_name/), built only when the autograder asks.
+  # Hidden tests (autograder/hidden/NN_name/): the solution must pass each one, the
+  # starter must fail each one, as with the public tests.
   if(AIO_HIDDEN_TESTS_DIR)
     file(GLOB hidden CONFIGURE_DEPENDS "${AIO_HIDDEN_TESTS_DIR}/${lab}/test_*.cpp")
-    if(hidden)
+    if(hidden AND variant MATCHES "^lab_")
       aio_add_test(${variant}_hidden_tests SOURCES ${hidden} LIBRARIES ${variant} NO_DISCOVER)
+      if(AIO_CHECK_STARTERS)
+        find_package(Python3 REQUIRED COMPONENTS Interpreter)
+        add_test(NAME "${variant}: every hidden test fails on the starter code"
+                 COMMAND Python3::Interpreter "${AIO_LABS_CMAKE_DIR}/expect_all_fail.py"
+                         $<TARGET_FILE:${variant}_hidden_tests>)
+        set_tests_properties("${variant}: every hidden test fails on the starter code"
+                             PROPERTIES LABELS "starter;hidden;${lab}" TIMEOUT 300)
+      endif()
+    elseif(hidden)
+      aio_add_test(${variant}_hidden_tests SOURCES ${hidden} LIBRARIES ${variant}
+                   LABELS "${variant};${lab};hidden")
     endif()
   endif()
 endfunction()
@@ -80,7 +99,9 @@ function(aio_add_lab)
   endif()
   if(AIO_BUILD_SOLUTIONS AND EXISTS "${AIO_SOLUTIONS_DIR}/${lab}")
     aio_add_lab_variant(solution_${number} ${lab} "${AIO_SOLUTIONS_DIR}/${lab}" ${arg_SOURCES})
+    aio_add_lab_mutants(${lab} ${number} ${arg_SOURCES})
   endif()
 endfunction()
 
 set(AIO_LABS_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+include(AioMutants)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks that every test case of a lab's public test program fails on the starter code.
+"""Checks that every test case of a lab's test program (public or hidden) fails on the
+starter code.
 
 Usage: expect_all_fail.py <catch2 test program>
 
@@ -38,7 +39,7 @@ def main():
             continue
         if run.returncode == 0:
             problems.append(f"passes on the starter code: {name}")
-    print(f"{len(names) - len(problems)} of {len(names)} public test cases fail on the starter, as they should")
+    print(f"{len(names) - len(problems)} of {len(names)} test cases of {program} fail on the starter, as they should")
     for problem in problems:
         print("  " + problem)
     return 1 if problems else 0

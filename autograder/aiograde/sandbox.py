@@ -117,7 +117,8 @@ def _count_own_processes() -> int:
 class Sandbox:
     """How test programs are started on this machine. Create with `probe()`."""
 
-    def __init__(self, mode: str, warning: str | None = None, tmpfs_size: bool = True):
+    def __init__(self, mode: str, warning: str | None = None, tmpfs_size: bool = True,
+                 slots: list[int] | None = None):
         self.mode = mode               # "bwrap" or "rlimits"
         self.warning = warning
         self.tmpfs_size = tmpfs_size   # bwrap understands --size
@@ -126,7 +127,10 @@ class Sandbox:
         # namespace too: the kernel checks the count at each level up to the initial
         # namespace), so the limit is "what is running now + the allowance".
         self.process_base = 0 if self.as_root else _count_own_processes()
-        self._slots = list(range(64))
+        # Worker slots (each its own uid as root). Two graders running at once as root must
+        # be given disjoint slots, or one would sweep away the other's test processes.
+        self._slots = list(slots) if slots is not None else list(range(64))
+        self._last_slot = self._slots[-1]  # shared when every slot is taken
         self._slots_lock = threading.Lock()
         # Without a pid namespace, what a test leaves behind is re-parented to init, which
         # in a container may never reap it; its zombies would then count against the
@@ -145,27 +149,27 @@ class Sandbox:
 
     # --- probing ------------------------------------------------------------------------
     @classmethod
-    def probe(cls, allow_bwrap: bool = True) -> "Sandbox":
+    def probe(cls, allow_bwrap: bool = True, slots: list[int] | None = None) -> "Sandbox":
         """Tries bubblewrap once with the exact options used for tests; falls back to
         rlimits and a process group, with a warning for the report."""
         if not shutil.which("prlimit"):
             raise RuntimeError("prlimit (util-linux) is required to grade")
+        def unsandboxed(why: str) -> "Sandbox":
+            return cls("rlimits", f"{why}: tests ran with rlimits and a process group only, "
+                                  "with network and file system access", slots=slots)
+
         if not allow_bwrap:
-            return cls("rlimits", "sandbox disabled (--no-sandbox): tests ran with rlimits and a "
-                                  "process group only, with network and file system access")
+            return unsandboxed("sandbox disabled (--no-sandbox)")
         if not shutil.which("bwrap"):
-            return cls("rlimits", "bubblewrap is not installed: tests ran with rlimits and a "
-                                  "process group only, with network and file system access")
+            return unsandboxed("bubblewrap is not installed")
         errors = []
         for with_size in (True, False):
-            sandbox = cls("bwrap", tmpfs_size=with_size)
+            sandbox = cls("bwrap", tmpfs_size=with_size, slots=slots)
             result = sandbox.run(Path("/bin/true"), [], Limits(wall_seconds=20), channel=False)
             if result.exit_code == 0:
                 return sandbox
             errors.append((result.launch_error or result.output).strip()[:300])
-        return cls("rlimits", "bubblewrap cannot create namespaces here "
-                              f"({errors[-1] or 'no message'}): tests ran with rlimits and a "
-                              "process group only, with network and file system access")
+        return unsandboxed(f"bubblewrap cannot create namespaces here ({errors[-1] or 'no message'})")
 
     def describe(self) -> str:
         if self.mode == "bwrap":
@@ -217,7 +221,7 @@ class Sandbox:
 
     def _take_slot(self) -> int:
         with self._slots_lock:
-            return self._slots.pop(0) if self._slots else 63
+            return self._slots.pop(0) if self._slots else self._last_slot
 
     def _give_slot(self, slot: int) -> None:
         with self._slots_lock:
