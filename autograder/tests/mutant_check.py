@@ -7,7 +7,7 @@
       channel), writes what was caught to R.json, and fails unless every test listed in
       the mutant's MUTANT.md under "## Caught by" is caught (any verdict but passed).
 
-  mutant_check.py coverage --records DIR
+  mutant_check.py coverage --records DIR [--lab NN_name]
       Reads every mutant's record and fails unless each hidden test is caught by at least
       one mutant, apart from those listed in autograder/mutants/NOT_CAUGHT_YET.md; a listed
       test that is now caught fails too, so the list only ever shrinks.
@@ -101,8 +101,8 @@ def coverage(args: argparse.Namespace) -> int:
     records_dir = Path(args.records)
     caught_by: dict[tuple[str, str], list[str]] = {}
     problems = []
-    for mutant_dir in sorted(MUTANTS.glob("*/*/mutant.patch")):
-        lab, mutant = mutant_dir.parent.parent.name, mutant_dir.parent.name
+    for patch in sorted(MUTANTS.glob(f"{args.lab or '*'}/*/mutant.patch")):
+        lab, mutant = patch.parent.parent.name, patch.parent.name
         record_path = records_dir / f"{lab}.{mutant}.json"
         if not record_path.exists():
             problems.append(f"mutant {lab}/{mutant} has no record in {records_dir} (did its check run?)")
@@ -117,7 +117,7 @@ def coverage(args: argparse.Namespace) -> int:
     if NOT_CAUGHT_YET.exists():
         for line in NOT_CAUGHT_YET.read_text(encoding="utf-8").splitlines():
             match = re.match(r'\s*[-*]\s+(\d\d_\w+):\s+"(.+)"', line)
-            if match:
+            if match and match.group(1).startswith(args.lab or ""):
                 known.add((match.group(1), match.group(2)))
     uncaught = sorted(key for key, mutants in caught_by.items() if not mutants)
     for lab, name in uncaught:
@@ -149,6 +149,7 @@ def main() -> int:
     one.add_argument("--index", type=int, default=0, help="this mutant's number (picks its worker slots)")
     every = commands.add_parser("coverage", help="check that every hidden test catches some mutant")
     every.add_argument("--records", required=True)
+    every.add_argument("--lab", help="NN_name: this lab's mutants and hidden tests only")
     args = parser.parse_args()
     return run(args) if args.command == "run" else coverage(args)
 

@@ -73,17 +73,22 @@ lab::AsyncGenerator<Counted> counted_values(int* live) {
     Counted kept(live, 100);
     co_yield kept;
 }
-aio::Coro<int> consume_counted(int* live) {
+aio::Coro<int> consume_counted(int* live, int* live_after_loop) {
     auto gen = counted_values(live);
     int sum = 0;
     while (auto value = co_await gen.next()) sum += value->value;
+    // The body has ended and the consumer holds no value: the generator, still alive, must
+    // not keep a (moved-from) copy of the last value it handed over.
+    *live_after_loop = *live;
     co_return sum;
 }
 }  // namespace
 
 TEST_CASE("every yielded value is destroyed once the consumer is done with it", "[07][step1][values][leak][hidden]") {
     int live = 0;
-    CHECK(run_virtual(consume_counted(&live)) == 5050);
+    int live_after_loop = -1;
+    CHECK(run_virtual(consume_counted(&live, &live_after_loop)) == 5050);
+    CHECK(live_after_loop == 0);
     CHECK(live == 0);
 }
 
