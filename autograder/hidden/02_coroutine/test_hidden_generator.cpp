@@ -1,7 +1,6 @@
-// Hidden tests, lab 02: lab::Generator edge cases and stress.
+// Hidden tests, lab 02: lab::Generator edge cases.
 #include <catch2/catch.hpp>
 
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,8 +20,19 @@ struct CopyCounter {
     CopyCounter& operator=(const CopyCounter&) = delete;
 };
 
-lab::Generator<std::unique_ptr<int>> owned_values(int n) {
-    for (int i = 0; i < n; ++i) co_yield std::make_unique<int>(i * 10);
+/// Move-only, and counts its moves: the loop must read the very object the body yielded.
+struct MoveOnly {
+    static inline int moves = 0;
+    int value = 0;
+    explicit MoveOnly(int v) : value(v) {}
+    MoveOnly(MoveOnly&& other) noexcept : value(other.value) { ++moves; }
+    MoveOnly(const MoveOnly&) = delete;
+    MoveOnly& operator=(const MoveOnly&) = delete;
+    MoveOnly& operator=(MoveOnly&&) = delete;
+};
+
+lab::Generator<MoveOnly> owned_values(int n) {
+    for (int i = 0; i < n; ++i) co_yield MoveOnly(i * 10);
 }
 
 lab::Generator<int> throws_at_once() {
@@ -55,9 +65,11 @@ lab::Generator<int> fails_after_two() {
 
 TEST_CASE("a generator can yield move-only values that the loop reads by reference",
           "[02][step5][generator][hidden]") {
+    MoveOnly::moves = 0;
     std::vector<int> seen;
-    for (const std::unique_ptr<int>& value : owned_values(3)) seen.push_back(*value);
+    for (const MoveOnly& value : owned_values(3)) seen.push_back(value.value);
     REQUIRE(seen == std::vector<int>{0, 10, 20});
+    REQUIRE(MoveOnly::moves == 0);  // the temporary is read where it lives, in the frame
 }
 
 TEST_CASE("a generator that throws before its first value throws from begin()", "[02][step5][generator][exceptions][hidden]") {
@@ -96,12 +108,6 @@ TEST_CASE("yielded values are not copied", "[02][step5][generator][hidden]") {
     REQUIRE(CopyCounter::copies == 0);
 }
 
-TEST_CASE("a million values stream through a generator", "[02][step5][generator][hidden][stress]") {
-    long sum = 0;
-    for (int value : range(1'000'000)) sum += value;
-    REQUIRE(sum == 499'999'500'000L);
-}
-
 TEST_CASE("an exception in the middle of the loop frees the generator's frame", "[02][step5][generator][exceptions][frames][hidden]") {
     const auto frames_before = aio::live_coroutine_frames();
     std::vector<int> seen;
@@ -111,16 +117,4 @@ TEST_CASE("an exception in the middle of the loop frees the generator's frame", 
     }
     REQUIRE(seen == std::vector<int>{1, 2});
     REQUIRE(aio::live_coroutine_frames() == frames_before);
-}
-
-TEST_CASE("the iterator can be advanced by hand", "[02][step5][generator][hidden]") {
-    lab::Generator<int> generator = range(3);
-    auto it = generator.begin();
-    REQUIRE(*it == 0);
-    ++it;
-    REQUIRE(*it == 1);
-    it++;
-    REQUIRE(*it == 2);
-    ++it;
-    REQUIRE(it == generator.end());
 }

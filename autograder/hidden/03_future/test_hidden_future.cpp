@@ -2,6 +2,9 @@
 // integration, stress and leak checks.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -14,6 +17,11 @@
 namespace {
 
 using Log = std::vector<std::string>;
+
+/// Where the stack is now: compared across callbacks, it shows whether they nest.
+[[gnu::noinline]] std::uintptr_t stack_position() {
+    return reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+}
 
 void run_one_iteration(aio::EventLoop& loop) {
     loop.call_soon([&loop] { loop.stop(); });
@@ -42,12 +50,16 @@ struct Fragile {
     }
 };
 
-aio::Coro<int> await_value(lab::Future<int> future) {
-    int value = co_await future;
-    co_return value;
-}
-
 aio::Coro<void> await_void(lab::Future<void> future) { co_await future; }
+
+aio::Coro<std::string> await_void_error(lab::Future<void> future) {
+    try {
+        co_await future;
+    } catch (const std::runtime_error& error) {
+        co_return error.what();
+    }
+    co_return "no exception";
+}
 
 aio::Coro<std::string> await_cancel_message(lab::Future<int> future) {
     try {
@@ -90,18 +102,6 @@ TEST_CASE("result() rethrows the very exception object that was set", "[03][step
     REQUIRE(first != nullptr);
     CHECK(first == second);
     CHECK(future.exception() == future.exception());
-}
-
-TEST_CASE("an empty cancel message gives a CancelledError with an empty message", "[03][step2][cancel][hidden]") {
-    aio::VirtualTimeLoop loop;
-    lab::Future<int> future(loop);
-    future.cancel();
-    try {
-        future.result();
-        FAIL("no exception");
-    } catch (const aio::CancelledError& error) {
-        CHECK(error.message().empty());
-    }
 }
 
 TEST_CASE("InvalidStateError from a finished future leaves its result alone", "[03][step1][state][hidden]") {
@@ -216,13 +216,23 @@ TEST_CASE("a chain of 100000 futures, each completed by the previous one's callb
     std::vector<lab::Future<int>> chain;
     chain.reserve(length);
     for (int i = 0; i < length; ++i) chain.emplace_back(loop);
+    // Each callback notes how deep the stack is: run by the loop, they all start at the same
+    // depth; run inline by set_result, each would be nested in the previous one.
+    std::uintptr_t lowest = std::numeric_limits<std::uintptr_t>::max();
+    std::uintptr_t highest = 0;
     for (int i = 0; i + 1 < length; ++i) {
         lab::Future<int> next = chain[i + 1];
-        chain[i].add_done_callback([next](const lab::Future<int>& done) { next.set_result(done.result() + 1); });
+        chain[i].add_done_callback([next, &lowest, &highest](const lab::Future<int>& done) {
+            const std::uintptr_t position = stack_position();
+            lowest = std::min(lowest, position);
+            highest = std::max(highest, position);
+            next.set_result(done.result() + 1);
+        });
     }
     chain[0].set_result(0);
     loop.run_until_done(chain.back().waitable());
     CHECK(chain.back().result() == length - 1);
+    CHECK(highest - lowest < 4096);
 }
 
 TEST_CASE("a future dropped right after set_result still runs a callback that takes it",
@@ -266,12 +276,17 @@ TEST_CASE("every scheduled callback is released once after it runs", "[03][step3
 
 // --- awaiting from aio tasks --------------------------------------------------------------
 
-TEST_CASE("an aio task awaits a void lab future", "[03][step4][await][hidden]") {
+TEST_CASE("an aio task awaits a void lab future and sees the exception one finished with",
+          "[03][step4][await][hidden]") {
     aio::VirtualTimeLoop loop;
     lab::Future<void> future(loop);
     loop.call_later(2.0, [future] { future.set_result(); });
     loop.run_until_complete(await_void(future));
     CHECK(aio::to_seconds(loop.time()) == Approx(2.0));
+    lab::Future<void> failing(loop);
+    loop.call_later(1.0, [failing] { failing.set_exception(std::make_exception_ptr(std::runtime_error("void failed"))); });
+    CHECK(loop.run_until_complete(await_void_error(failing)) == "void failed");
+    CHECK(aio::to_seconds(loop.time()) == Approx(3.0));
 }
 
 TEST_CASE("an aio task sees the message of a lab future cancelled under it", "[03][step4][await][cancel][hidden]") {
@@ -309,36 +324,3 @@ TEST_CASE("1000 aio tasks await one lab future and all wake, in order", "[03][st
     for (int i = 0; i < 1000; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
 }
 
-TEST_CASE("an awaited lab future and its value are freed when everything is done", "[03][step4][await][leak][hidden]") {
-    auto sentinel = std::make_shared<int>(5);
-    const auto frames_before = aio::live_coroutine_frames();
-    {
-        aio::VirtualTimeLoop loop;
-        lab::Future<std::shared_ptr<int>> future(loop);
-        loop.call_later(1.0, [future, sentinel] { future.set_result(sentinel); });
-        auto main = [](lab::Future<std::shared_ptr<int>> pending) -> aio::Coro<int> {
-            std::shared_ptr<int> value = co_await pending;
-            co_return *value;
-        };
-        CHECK(loop.run_until_complete(main(future)) == 5);
-    }
-    CHECK(sentinel.use_count() == 1);
-    CHECK(aio::live_coroutine_frames() == frames_before);
-}
-
-TEST_CASE("aio::shield over a coroutine awaiting a lab future protects it from the caller's cancellation",
-          "[03][step4][await][integration][hidden]") {
-    aio::VirtualTimeLoop loop;
-    lab::Future<int> future(loop);
-    auto inner = aio::create_task(loop, await_value(future));
-    auto outer = [](aio::Task<int> shielded) -> aio::Coro<int> {
-        aio::Future<int> guarded = aio::shield(shielded);  // a named local: GCC 12
-        co_return co_await guarded;
-    };
-    auto caller = aio::create_task(loop, outer(inner));
-    loop.call_later(1.0, [caller] { caller.cancel(); });
-    loop.call_later(2.0, [future] { future.set_result(4); });
-    CHECK_THROWS_AS(loop.run_until_complete(caller), aio::CancelledError);
-    CHECK_FALSE(future.cancelled());
-    CHECK(loop.run_until_complete(inner) == 4);
-}

@@ -27,6 +27,8 @@ aio::Coro<void> gather_done_futures(Events* events) {
     first.set_result(1);
     second.set_result(2);
     auto gathering = lab::gather(std::vector<aio::Future<int>>{first, second});
+    // Counted when their nodes run, one loop iteration later: not done at once.
+    events->record("done at once: ", gathering.done());
     std::vector<int> results = co_await std::move(gathering);
     events->record("results ", results[0], results[1], " @", now());
 }
@@ -35,7 +37,7 @@ aio::Coro<void> gather_done_futures(Events* events) {
 TEST_CASE("gather of futures that are already done gives their results", "[06][step1][gather][hidden]") {
     Events events;
     run_virtual(gather_done_futures(&events));
-    CHECK(events.log == Log{"results 12 @0"});
+    CHECK(events.log == Log{"done at once: 0", "results 12 @0"});
 }
 
 namespace {
@@ -66,18 +68,34 @@ aio::Coro<std::unique_ptr<int>> boxed(int value) {
     co_return std::make_unique<int>(value);
 }
 
-aio::Coro<int> gather_move_only() {
+aio::Coro<std::string> spelled(std::string text) {
+    co_await aio::sleep(0);
+    co_return text;
+}
+
+aio::Coro<void> gather_move_only(Events* events) {
     std::vector<aio::Coro<std::unique_ptr<int>>> coros;
     coros.push_back(boxed(4));
     coros.push_back(boxed(5));
     auto gathering = lab::gather(std::move(coros));
     std::vector<std::unique_ptr<int>> results = co_await std::move(gathering);
-    co_return *results[0] * 10 + *results[1];
+    events->record("boxes ", *results[0], *results[1]);
+    // Tasks the caller still holds: the move-only result is moved out of its task, the
+    // copyable one is copied, so that the task still gives it to whoever reads it again.
+    aio::Task<std::unique_ptr<int>> box = aio::create_task(boxed(7));
+    aio::Task<std::string> text = aio::create_task(spelled("a string longer than any small-string buffer"));
+    auto mixed = lab::gather(box, text);
+    auto [pointer, copy] = co_await std::move(mixed);
+    events->record("gathered ", *pointer, " [", copy, "]; the tasks still hold: ",
+                   box.result() == nullptr ? "no box" : "a box", " [", text.result(), "]");
 }
 }  // namespace
 
-TEST_CASE("gather of move-only results moves them out of the children", "[06][step1][gather][hidden]") {
-    CHECK(run_virtual(gather_move_only()) == 45);
+TEST_CASE("gather moves move-only results out of the children and copies the others", "[06][step1][gather][hidden]") {
+    Events events;
+    run_virtual(gather_move_only(&events));
+    CHECK(events.log == Log{"boxes 45", "gathered 7 [a string longer than any small-string buffer]; the tasks still "
+                                        "hold: no box [a string longer than any small-string buffer]"});
 }
 
 namespace {
@@ -88,8 +106,8 @@ aio::Coro<int> await_shared(lab::GatheringFuture<std::vector<int>> gathering) {
 
 aio::Coro<int> two_awaiters() {
     std::vector<aio::Coro<int>> coros;
-    coros.push_back(quiet(1, 10));
-    coros.push_back(quiet(2, 20));
+    coros.push_back(quiet(2, 10));  // the last child in argument order finishes first
+    coros.push_back(quiet(1, 20));
     auto gathering = lab::gather(std::move(coros));
     aio::Task<int> first = aio::create_task(await_shared(gathering));
     aio::Task<int> second = aio::create_task(await_shared(gathering));
@@ -105,14 +123,17 @@ TEST_CASE("two aio tasks awaiting one gathering future both get its results", "[
 
 namespace {
 aio::Coro<void> drop_gathering(Events* events) {
+    std::weak_ptr<int> watched;
     {
-        std::vector<aio::Coro<int>> coros;
-        coros.push_back(after(events, "a", 1, 1));
-        coros.push_back(after(events, "b", 2, 2));
-        auto gathering = lab::gather(std::move(coros));
+        // A child already done, whose value tells when the gather's state is freed.
+        aio::Future<std::shared_ptr<int>> ready;
+        auto value = std::make_shared<int>(7);
+        watched = value;
+        ready.set_result(std::move(value));
+        auto gathering = lab::gather(after(events, "a", 1, 1), after(events, "b", 2, 2), ready);
     }  // nobody holds the gathering future any more
     co_await aio::sleep(3);
-    events->record("main ends @", now());
+    events->record("main ends @", now(), ", the gather's state freed: ", watched.expired());
 }
 }  // namespace
 
@@ -121,16 +142,19 @@ TEST_CASE("a gather nobody holds still lets its children finish, and frees every
     Events events;
     FrameLeakCheck frames;
     run_virtual(drop_gathering(&events));
-    CHECK(events.log == Log{"a starts @0", "b starts @0", "a returns 1 @1", "b returns 2 @2", "main ends @3"});
+    CHECK(events.log == Log{"a starts @0", "b starts @0", "a returns 1 @1", "b returns 2 @2",
+                            "main ends @3, the gather's state freed: 1"});
     CHECK(frames.leaked() == 0);
 }
 
 namespace {
-aio::Coro<void> leave_gather_pending(Events* events) {
-    std::vector<aio::Coro<int>> coros;
-    coros.push_back(after(events, "a", 10, 1));
-    coros.push_back(after(events, "b", 20, 2));
-    auto gathering = lab::gather(std::move(coros));
+aio::Coro<void> leave_gather_pending(Events* events, std::weak_ptr<int>* watched) {
+    // A child already done, whose value tells when the gather's state is freed.
+    aio::Future<std::shared_ptr<int>> ready;
+    auto value = std::make_shared<int>(7);
+    *watched = value;
+    ready.set_result(std::move(value));
+    auto gathering = lab::gather(after(events, "a", 10, 1), ready, after(events, "b", 20, 2));
     co_await aio::sleep(1);
     events->record("main returns with the gather pending");
 }
@@ -141,13 +165,15 @@ TEST_CASE("a loop closed with a gather pending frees its children and the gather
     Events events;
     Reports reports;
     FrameLeakCheck frames;
+    std::weak_ptr<int> watched;
     {
         aio::VirtualTimeLoop loop;
         reports.install(loop);
-        loop.run_until_complete(leave_gather_pending(&events));
+        loop.run_until_complete(leave_gather_pending(&events, &watched));
     }
     CHECK(events.log == Log{"a starts @0", "b starts @0", "main returns with the gather pending"});
     CHECK(frames.leaked() == 0);
+    CHECK(watched.expired());
 }
 
 // --- gather: errors --------------------------------------------------------------------------

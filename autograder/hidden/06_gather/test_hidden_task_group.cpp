@@ -265,12 +265,17 @@ TEST_CASE("size() counts the group's tasks that are not done yet", "[06][step5][
 namespace {
 aio::Coro<std::int64_t> many_body(lab::TaskGroup& group) {
     std::vector<aio::Task<int>> tasks;
-    for (int i = 0; i < 10'000; ++i) tasks.push_back(group.create_task(quiet(0, i)));
+    // The even-numbered tasks sleep 1 s, the odd ones finish at once: the last task in
+    // argument order is not the last to finish.
+    for (int i = 0; i < 10'000; ++i) tasks.push_back(group.create_task(quiet(i % 2 == 0 ? 1 : 0, i)));
     // The group's tasks are aio tasks: lab::gather takes them.
     auto gathering = lab::gather(std::move(tasks));
     std::vector<int> results = co_await std::move(gathering);
     std::int64_t sum = 0;
-    for (int value : results) sum += value;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i] != static_cast<int>(i)) co_return -1;  // not in argument order
+        sum += results[i];
+    }
     co_return sum;
 }
 
