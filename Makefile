@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PYTHON ?= python3
 
 # What the project needs from Debian (Ubuntu 22.04 has the same package names).
-PACKAGES := cmake ninja-build g++ make patch python3 catch2 nlohmann-json3-dev libbenchmark-dev \
+PACKAGES := cmake ninja-build g++ make patch python3 catch2 nlohmann-json3-dev libbenchmark-dev liburing-dev pkg-config \
             bubblewrap inotify-tools mkdocs mkdocs-material python3-pymdownx
 CLANG_PACKAGES := clang-16
 

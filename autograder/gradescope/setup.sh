@@ -9,7 +9,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-    g++-12 cmake ninja-build python3 catch2 nlohmann-json3-dev libbenchmark-dev \
+    g++-12 cmake ninja-build python3 catch2 nlohmann-json3-dev libbenchmark-dev liburing-dev pkg-config \
     bubblewrap util-linux procps ca-certificates
 
 SOURCE=/autograder/source

@@ -13,6 +13,7 @@
 
 #include "aio/task.hpp"
 #include "aio/trace.hpp"
+#include "io_ring.hpp"
 
 namespace aio {
 
@@ -189,7 +190,8 @@ void SelectorEventLoop::close() {
     }
     close_signals();  // restores the signals' dispositions before tasks are destroyed
     drop_all_io();
-    destroy_pending_tasks();
+    destroy_pending_tasks();  // their streams close, cancelling their ring operations
+    close_ring();
     ::close(wakeup_fd_);
     ::close(epoll_fd_);
 }
@@ -248,6 +250,13 @@ void SelectorEventLoop::run_once() {
 }
 
 void SelectorEventLoop::select(Duration timeout) {
+    if (ring_) {
+        // Batching: every ring operation the callbacks of this iteration prepared goes to
+        // the kernel in this one io_uring_enter. Completions already queued (a SEND the
+        // kernel finished during the submission) must not wait for epoll.
+        ring_->submit();
+        if (ring_->has_work_now()) timeout = Duration::zero();
+    }
     if (timeout == Duration::zero() && !waits_for_io()) {
         // A poll that no file descriptor can answer: only the eventfd is registered, and
         // wakeup_pending_ tells as well whether another thread queued a callback. Skipping
@@ -271,6 +280,9 @@ void SelectorEventLoop::select(Duration timeout) {
             drain_wakeup();
             continue;
         }
+        // The ring's eventfd is edge-triggered: each batch of completions the kernel posts
+        // reports it once, so it is never read; the completion queue is reaped below.
+        if (ring_ && fd == ring_->event_fd()) continue;
         auto found = io_.find(fd);
         if (found == io_.end()) continue;
         // A hang-up or an error wakes both sides, as in asyncio: the reader then sees EOF
@@ -282,7 +294,45 @@ void SelectorEventLoop::select(Duration timeout) {
         if (found->second.writer && (ready & (EPOLLOUT | failed)))
             queue_io(found->second.writer.get());
     }
+    // Completions run here, like timers queued: the tasks they wake run in this iteration.
+    if (ring_) ring_->dispatch();
     take_threadsafe_callbacks();
+}
+
+// --- the io_uring for streams ----------------------------------------------------------
+
+detail::IoRing* SelectorEventLoop::io_ring() {
+    if (ring_ || ring_tried_ || closed_) return ring_;
+    ring_tried_ = true;
+    detail::Ref<detail::IoRing> ring = detail::IoRing::create();
+    if (!ring) return nullptr;  // streams use epoll
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLET;
+    event.data.fd = ring->event_fd();
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring->event_fd(), &event) < 0) {
+        ring->shutdown();
+        return nullptr;
+    }
+    ring_ = ring.get();
+    ring_->add_ref();
+    return ring_;
+}
+
+bool SelectorEventLoop::uses_io_uring() { return io_ring() != nullptr; }
+
+std::size_t SelectorEventLoop::io_uring_fd_count() const noexcept { return ring_ ? ring_->socket_count() : 0; }
+
+std::size_t SelectorEventLoop::registered_fd_count() const noexcept { return io_.size() + io_uring_fd_count(); }
+
+bool SelectorEventLoop::waits_for_io() const noexcept { return !io_.empty() || (ring_ && ring_->in_flight() > 0); }
+
+void SelectorEventLoop::close_ring() noexcept {
+    if (!ring_) return;
+    // Waits for every operation to complete: their connections then close their sockets
+    // and let go of themselves (an operation in flight holds its connection).
+    ring_->shutdown();
+    ring_->release();  // streams still open hold the closed ring until they go
+    ring_ = nullptr;
 }
 
 void SelectorEventLoop::drain_wakeup() noexcept {
@@ -363,7 +413,7 @@ void SelectorEventLoop::add_io(int fd, Callback callback, bool writer) {
     check_thread();  // debug mode: add_reader & co. from another thread throw
     require_open();
     if (fd < 0) throw ValueError("invalid file descriptor: " + std::to_string(fd));
-    if (fd == wakeup_fd_ || fd == epoll_fd_) throw ValueError("file descriptor is the loop's own");
+    if (fd == wakeup_fd_ || fd == epoll_fd_ || (ring_ && fd == ring_->event_fd())) throw ValueError("file descriptor is the loop's own");
     const bool is_new = io_.find(fd) == io_.end();
     IoEntry& entry = io_[fd];
     detail::Ref<IoNode>& slot = writer ? entry.writer : entry.reader;

@@ -21,6 +21,7 @@
 #include "aio/future.hpp"
 #include "aio/sockets.hpp"
 #include "aio/streams.hpp"
+#include "io_ring.hpp"
 
 namespace aio::detail {
 
@@ -85,6 +86,12 @@ public:
         return bytes;
     }
     void clear() noexcept { begin_ = end_ = 0; }
+    void swap(ByteBuffer& other) noexcept {
+        storage_.swap(other.storage_);
+        std::swap(capacity_, other.capacity_);
+        std::swap(begin_, other.begin_);
+        std::swap(end_, other.end_);
+    }
 
 private:
     std::unique_ptr<char[]> storage_;
@@ -101,6 +108,11 @@ private:
 Coro<void> wait_listed(WaiterList& waiters);
 
 // --- the connection: asyncio's selector transport and StreamReaderProtocol in one -----------
+//
+// Two transports in one class. On epoll (any loop; aio's own when it has no io_uring) the
+// connection keeps a reader registered and calls recv()/send() when the fd is ready. On
+// the io_uring of aio's SelectorEventLoop it keeps one RECV in flight and at most one SEND;
+// see "the io_uring path" in streams.cpp.
 
 class StreamConnection final : public RefCounted {
 public:
@@ -139,7 +151,10 @@ public:
     bool lost() const noexcept { return lost_; }
     const std::exception_ptr& lost_error() const noexcept { return lost_error_; }
     bool write_paused() const noexcept { return write_paused_; }
-    std::size_t write_buffer_size() const noexcept { return output_.size(); }
+    /// Queued bytes: those a SEND in flight still has to send included.
+    std::size_t write_buffer_size() const noexcept { return output_.size() + sending_.size(); }
+    /// Whether this connection runs on the loop's io_uring (else on epoll).
+    bool uses_io_uring() const noexcept { return static_cast<bool>(ring_); }
     void set_write_buffer_limits(std::size_t high, std::size_t low) {
         high_water_ = high;
         low_water_ = low;
@@ -176,6 +191,32 @@ private:
     void detach_from_server() noexcept;
     // lose()'s body, without the reference lose() takes (the destructor calls it).
     void tear_down(std::exception_ptr error) noexcept;
+    // Closes the socket unless a ring operation may still name its fd (see streams.cpp).
+    void close_socket_if_idle() noexcept;
+
+    // --- the io_uring path ---
+    void arm_recv();
+    void start_send();
+    void on_received(int result) noexcept;
+    void on_sent(int result) noexcept;
+
+    /// A RECV or a SEND on the ring. While the kernel holds it, `keep` holds the
+    /// connection, and with it the buffer the operation names (recv_buffer_, sending_).
+    class RingOperation final : public IoOperation {
+    public:
+        using Handler = void (StreamConnection::*)(int) noexcept;
+        explicit RingOperation(Handler handler) noexcept : handler_(handler) {}
+        void complete(int result) noexcept override {
+            // Perhaps the last reference: the connection (and this member) goes after
+            // the handler, and nothing here is touched after that.
+            Ref<StreamConnection> connection = std::move(keep);
+            ((*connection).*handler_)(result);
+        }
+        Ref<StreamConnection> keep;
+
+    private:
+        Handler handler_;
+    };
 
     EventLoop* loop_;
     Socket socket_;
@@ -194,6 +235,16 @@ private:
     std::exception_ptr lost_error_;
     int handles_ = 0;
     Ref<ServerState> server_;  // the server that accepted it, until the connection is lost
+
+    // The io_uring path (ring_ null: epoll). The kernel writes into recv_buffer_ while
+    // recv_ is in flight, and reads sending_ while send_ is; write() appends to output_,
+    // which becomes sending_ when the SEND before it is done. Nothing else touches them.
+    Ref<IoRing> ring_;
+    RingOperation recv_{&StreamConnection::on_received};
+    RingOperation send_{&StreamConnection::on_sent};
+    std::unique_ptr<char[]> recv_buffer_;
+    ByteBuffer sending_;
+    bool socket_on_ring_ = false;  // counted in the ring's socket_count() until closed
 };
 
 // --- the server ---------------------------------------------------------------------------

@@ -15,8 +15,10 @@
 #include "aio/event_loop.hpp"
 #include "aio/executor.hpp"
 #include "aio/future.hpp"
+#include "aio/selector_event_loop.hpp"
 #include "aio/sockets.hpp"
 #include "aio/task.hpp"
+#include "io_ring.hpp"
 #include "stream_internals.hpp"
 
 namespace aio {
@@ -39,6 +41,12 @@ std::optional<SocketAddress> address_of(int fd, bool peer) {
     return SocketAddress{text, ntohs(address.sin_port)};
 }
 
+// Only aio's own loop has a ring; streams on any other EventLoop stay on epoll.
+detail::Ref<detail::IoRing> ring_of(EventLoop& loop) {
+    auto* selector = dynamic_cast<SelectorEventLoop*>(&loop);
+    return detail::Ref<detail::IoRing>(selector ? selector->io_ring() : nullptr);
+}
+
 }  // namespace
 
 namespace detail {
@@ -47,24 +55,38 @@ namespace detail {
 
 StreamConnection::StreamConnection(EventLoop& loop, Socket socket, std::size_t limit,
                                    Ref<ServerState> server)
-    : loop_(&loop), socket_(std::move(socket)), limit_(limit), server_(std::move(server)) {
+    : loop_(&loop), socket_(std::move(socket)), limit_(limit), server_(std::move(server)), ring_(ring_of(loop)) {
     start_reading();
+    if (ring_) {
+        ring_->attach_socket();
+        socket_on_ring_ = true;
+    }
     if (server_) server_->attach(*this);
 }
 
 StreamConnection::~StreamConnection() {
     // The last reference goes only when nothing is registered any more (the writer holds a
-    // reference while it is), or when the loop dropped every registration at close().
+    // reference while it is, a ring operation while it is in flight), or when the loop
+    // dropped every registration at close().
     if (!lost_) tear_down(nullptr);
+    close_socket_if_idle();
 }
 
 void StreamConnection::start_reading() {
+    if (ring_) {
+        arm_recv();
+        return;
+    }
     // A raw pointer: the registration is removed before the connection dies (lose()).
     loop_->add_reader(socket_.fd(), [this] { on_readable(); });
     reading_ = true;
 }
 
 void StreamConnection::stop_reading() noexcept {
+    if (ring_) {
+        ring_->cancel(recv_);  // if in flight; on_received() then drops what it brings
+        return;
+    }
     if (!reading_) return;
     reading_ = false;
     try {
@@ -126,6 +148,13 @@ Future<void> StreamConnection::wait_for_data(const char* operation) {
 void StreamConnection::write(std::string_view data) {
     if (eof_requested_) throw RuntimeError("write() after write_eof()");
     if (closing_ || data.empty()) return;  // asyncio drops writes on a lost connection too
+    if (ring_) {
+        // No send() here: the SEND joins the iteration's batch (or follows the one in flight).
+        output_.append(data);
+        start_send();
+        maybe_pause_writing();
+        return;
+    }
     if (output_.empty()) {
         // MSG_NOSIGNAL: a closed peer gives EPIPE, not a SIGPIPE that kills the process.
         const ssize_t sent = ::send(socket_.fd(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -154,6 +183,10 @@ void StreamConnection::start_writing() {
 }
 
 void StreamConnection::stop_writing() noexcept {
+    if (ring_) {
+        ring_->cancel(send_);  // if in flight; on_sent() then drops the queue
+        return;
+    }
     if (!writing_) return;
     writing_ = false;
     try {
@@ -182,11 +215,11 @@ void StreamConnection::on_writable() {
 }
 
 void StreamConnection::maybe_pause_writing() noexcept {
-    if (!write_paused_ && output_.size() > high_water_) write_paused_ = true;
+    if (!write_paused_ && write_buffer_size() > high_water_) write_paused_ = true;
 }
 
 void StreamConnection::maybe_resume_writing() {
-    if (write_paused_ && output_.size() <= low_water_) {
+    if (write_paused_ && write_buffer_size() <= low_water_) {
         write_paused_ = false;
         drain_waiters.wake_all();
     }
@@ -195,15 +228,15 @@ void StreamConnection::maybe_resume_writing() {
 void StreamConnection::write_eof() {
     if (closing_ || eof_requested_) return;
     eof_requested_ = true;
-    if (output_.empty()) ::shutdown(socket_.fd(), SHUT_WR);
+    if (write_buffer_size() == 0) ::shutdown(socket_.fd(), SHUT_WR);
 }
 
 void StreamConnection::close() {
     if (closing_) return;
     closing_ = true;
     stop_reading();
-    if (output_.empty()) lose(nullptr);
-    // else on_writable() sends the rest, then loses the connection.
+    if (write_buffer_size() == 0) lose(nullptr);
+    // else on_writable() (on_sent()) sends the rest, then loses the connection.
 }
 
 void StreamConnection::lose(std::exception_ptr error) noexcept {
@@ -218,8 +251,8 @@ void StreamConnection::tear_down(std::exception_ptr error) noexcept {
     lost_error_ = error;
     stop_reading();
     stop_writing();
-    output_.clear();
-    socket_.close();  // after the registrations: the number may be reused at once
+    output_.clear();  // sending_ stays the kernel's until its SEND completes (on_sent)
+    close_socket_if_idle();
     try {
         if (error) {
             if (!read_error) read_error = error;
@@ -236,6 +269,105 @@ void StreamConnection::tear_down(std::exception_ptr error) noexcept {
         // Only a closed loop refuses a wake-up, and then no waiter can resume anyway.
     }
     detach_from_server();
+}
+
+void StreamConnection::close_socket_if_idle() noexcept {
+    // On epoll: after the registrations are removed (the number may be reused at once).
+    // On the ring: after the last completion. An operation prepared but not yet submitted
+    // names the fd by number, so closing earlier could let a new socket take the number
+    // and receive the operation; and the kernel holds our buffer until the completion.
+    if (!socket_ || recv_.in_flight() || send_.in_flight()) return;
+    socket_.close();
+    if (socket_on_ring_) {
+        socket_on_ring_ = false;
+        ring_->detach_socket();
+    }
+}
+
+// --- the io_uring path --------------------------------------------------------------------
+// One RECV in flight while reading (re-armed after each completion unless the buffer is
+// past 2 x limit), at most one SEND. Each holds the connection (RingOperation::keep), so
+// neither the connection nor the buffer the kernel uses can go before its completion.
+// The loop submits what an iteration prepared in one io_uring_enter, before it waits.
+
+void StreamConnection::arm_recv() {
+    if (recv_.in_flight() || closing_) return;
+    // Its own buffer, not `input`: the reader consumes `input` (which moves its offsets)
+    // while the kernel may be writing.
+    if (!recv_buffer_) recv_buffer_.reset(new char[read_chunk]);
+    if (ring_->recv(recv_, socket_.fd(), recv_buffer_.get(), read_chunk)) recv_.keep = Ref<StreamConnection>(this);
+}
+
+void StreamConnection::on_received(int result) noexcept {
+    try {
+        if (closing_) {
+            // close() or lose() cancelled it (or it completed first): what it brought is
+            // dropped, as the epoll path stops reading at close(). The last completion of a
+            // lost connection closes its socket.
+            if (lost_) close_socket_if_idle();
+            return;
+        }
+        if (result > 0) {
+            input.append({recv_buffer_.get(), static_cast<std::size_t>(result)});
+            wake_reader();
+            // Past twice the limit, no new RECV until the reader takes data (resume_reading).
+            if (input.size() > 2 * limit_) {
+                read_paused_ = true;
+            } else {
+                arm_recv();
+            }
+            return;
+        }
+        if (result == 0) {
+            eof = true;  // a half-close: the sending side stays open
+            wake_reader();
+            return;
+        }
+        if (would_block(-result)) {
+            arm_recv();
+            return;
+        }
+        if (result == -ECANCELED) return;  // the loop is closing: its ring cancelled everything
+        lose(system_error_ptr(-result, "recv"));
+    } catch (...) {
+        lose(std::current_exception());  // a wake-up refused by a closed loop, or no memory
+    }
+}
+
+void StreamConnection::start_send() {
+    if (send_.in_flight()) return;
+    if (sending_.empty()) sending_.swap(output_);  // write() appends to the other buffer now
+    if (sending_.empty()) return;
+    if (ring_->send(send_, socket_.fd(), sending_.data(), sending_.size())) send_.keep = Ref<StreamConnection>(this);
+}
+
+void StreamConnection::on_sent(int result) noexcept {
+    try {
+        if (lost_) {
+            sending_.clear();  // lose() dropped the queue; the kernel has let go of it now
+            close_socket_if_idle();
+            return;
+        }
+        if (result == -ECANCELED) return;  // the loop is closing: the queue stays unsent
+        if (result < 0) {
+            if (!would_block(-result)) {
+                lose(system_error_ptr(-result, "send"));
+                return;
+            }
+        } else {
+            sending_.consume(static_cast<std::size_t>(result));
+        }
+        start_send();  // the rest of a partial SEND, or what write() queued meanwhile
+        maybe_resume_writing();
+        if (write_buffer_size() != 0) return;
+        if (closing_) {
+            lose(nullptr);
+        } else if (eof_requested_) {
+            ::shutdown(socket_.fd(), SHUT_WR);
+        }
+    } catch (...) {
+        lose(std::current_exception());
+    }
 }
 
 void StreamConnection::detach_from_server() noexcept {

@@ -1,5 +1,7 @@
 // Streams (asyncio.open_connection, start_server, StreamReader, StreamWriter) on 127.0.0.1.
-// Every test runs a real SelectorEventLoop; none depends on timing.
+// Every test runs a real SelectorEventLoop; none depends on timing. CTest runs this program
+// twice: on the loop's io_uring (where the kernel allows it) and with AIO_IO_URING=0, on
+// epoll. Every test holds on both paths.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -7,7 +9,9 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -190,15 +194,21 @@ aio::Coro<LimitReport> overrun_the_limit() {
     co_return report;
 }
 
-/// Writes until the writer queues more than the high-water mark (the peer reads nothing).
-std::size_t fill_writer(aio::StreamWriter& writer) {
+/// Writes until the writer queues more than the high-water mark (the peer reads nothing),
+/// the kernel's buffers full. On the ring, write() only queues: the SEND goes at the next
+/// iteration, so the loop runs between rounds until the queue stays above the mark.
+aio::Coro<std::size_t> fill_writer(aio::StreamWriter& writer) {
     const std::string chunk(64 * 1024, 'z');
     std::size_t written = 0;
-    while (writer.write_buffer_size() <= aio::StreamWriter::default_high_water && written < (std::size_t{256} << 20)) {
-        writer.write(chunk);
-        written += chunk.size();
+    while (written < (std::size_t{256} << 20)) {
+        while (writer.write_buffer_size() <= aio::StreamWriter::default_high_water) {
+            writer.write(chunk);
+            written += chunk.size();
+        }
+        co_await spin();
+        if (writer.write_buffer_size() > aio::StreamWriter::default_high_water) break;
     }
-    return written;
+    co_return written;
 }
 
 aio::Coro<void> drain_and_log(aio::StreamWriter* writer, aio_test::Events* events) {
@@ -211,7 +221,7 @@ aio::Coro<std::vector<std::string>> drain_waits_for_slow_reader() {
     aio_test::Events events;
     // The kernel's buffers full, and more than the high-water mark queued: the peer reads
     // nothing yet.
-    const std::size_t written = fill_writer(c.server_writer);
+    const std::size_t written = co_await fill_writer(c.server_writer);
     auto draining = aio::create_task(drain_and_log(&c.server_writer, &events));
     co_await spin(20);
     events.record(draining.done() ? "drain done early" : "drain waiting");
@@ -254,6 +264,7 @@ struct CancelReport {
 };
 
 aio::Coro<CancelReport> cancel_pending_read(aio::SelectorEventLoop* loop) {
+    loop->uses_io_uring();  // the loop's own ring (and its eventfd), if any, is no leak
     const std::size_t fds_before = open_fd_count();
     CancelReport report;
     {
@@ -286,11 +297,12 @@ struct DrainCancelReport {
 };
 
 aio::Coro<DrainCancelReport> cancel_pending_drain(aio::SelectorEventLoop* loop) {
+    loop->uses_io_uring();
     const std::size_t fds_before = open_fd_count();
     DrainCancelReport report;
     {
         Connected c = co_await connected_streams();
-        fill_writer(c.server_writer);
+        co_await fill_writer(c.server_writer);
         auto draining = aio::create_task(drain_of(&c.server_writer));
         co_await spin();
         report.was_waiting = !draining.done();
@@ -303,6 +315,8 @@ aio::Coro<DrainCancelReport> cancel_pending_drain(aio::SelectorEventLoop* loop) 
         c.server_writer.abort();  // drop the queue: the peer never reads it
         c.server.close();
     }  // every handle goes: both connections close
+    // On the ring a socket closes at its cancelled operations' completions: an iteration.
+    co_await spin();
     report.registered_after = loop->registered_fd_count();
     report.fds_leaked = open_fd_count() - fds_before;
     co_return report;
@@ -467,6 +481,129 @@ std::optional<in_addr_t> blocking_lookup(const char* host) {
 }
 
 aio::Coro<void> connect_to_unresolvable() { co_await aio::open_connection("no-such-host.invalid", 80); }
+
+// --- the io_uring transport (each holds on epoll too) -----------------------------------
+
+/// AIO_IO_URING=0 in the environment (the second CTest run of this program).
+bool ring_switched_off() {
+    const char* setting = std::getenv("AIO_IO_URING");
+    return setting && std::string(setting) == "0";
+}
+
+struct PartialReport {
+    std::size_t total = 0;
+    std::size_t queued_while_blocked = 0;
+    bool intact = false;
+    std::size_t queued_after = 99;
+};
+
+aio::Coro<PartialReport> one_big_write(aio::SelectorEventLoop* loop) {
+    Connected c = co_await connected_streams();
+    PartialReport report;
+    // Far more than loopback's socket buffers take: the kernel takes part of it (a short
+    // send(), or a SEND completing with fewer bytes), the rest waits for the peer.
+    const std::string payload = pattern(16 << 20);
+    report.total = payload.size();
+    c.server_writer.write(payload);
+    co_await spin();
+    report.queued_while_blocked = c.server_writer.write_buffer_size();
+    std::string received;
+    while (received.size() < payload.size()) {
+        std::string chunk = co_await c.client_reader.read(1 << 20);
+        if (chunk.empty()) break;
+        received += chunk;
+    }
+    co_await c.server_writer.drain();
+    report.intact = received == payload;
+    report.queued_after = c.server_writer.write_buffer_size();
+    (void)loop;
+    co_return report;
+}
+
+struct CloseInFlightReport {
+    bool recv_in_flight = false;
+    std::size_t fds_open_after = 99;
+    std::size_t ring_fds_after = 99;
+    std::size_t expected_ring_fds_after = 0;
+    std::string peer_saw;
+};
+
+aio::Coro<CloseInFlightReport> close_with_recv_in_flight(aio::SelectorEventLoop* loop) {
+    loop->uses_io_uring();
+    CloseInFlightReport report;
+    Connected c = co_await connected_streams();
+    const std::size_t fds_with_both = open_fd_count();
+    // Each end of an open stream keeps a RECV in flight (on epoll: a reader registered).
+    report.recv_in_flight = loop->io_uring_fd_count() == (loop->uses_io_uring() ? 2u : 0u) &&
+                            loop->registered_fd_count() == 3;
+    {
+        // Every handle of the client's end goes while its RECV is in flight: close()
+        // cancels it, and the socket closes at its completion, which also drops the
+        // operation's reference to the connection (the sanitizer builds would report the
+        // connection if it leaked).
+        aio::StreamReader reader = std::move(c.client_reader);
+        aio::StreamWriter writer = std::move(c.client_writer);
+        writer.write("last words");
+        writer.close();
+    }
+    report.peer_saw = co_await c.server_reader.read();  // to EOF: the client's socket closed
+    report.fds_open_after = fds_with_both - open_fd_count();
+    report.ring_fds_after = loop->io_uring_fd_count();  // the server's end, on the ring
+    report.expected_ring_fds_after = loop->uses_io_uring() ? 1 : 0;
+    co_return report;
+}
+
+aio::Coro<std::pair<bool, std::string>> cancelled_read_loses_nothing() {
+    Connected c = co_await connected_streams();
+    auto reading = aio::create_task(c.client_reader.read(100));
+    co_await spin();  // the task waits; on the ring, a RECV is in flight
+    reading.cancel();
+    bool cancelled = false;
+    try {
+        co_await reading;
+    } catch (const aio::CancelledError&) {
+        cancelled = true;
+    }
+    // The RECV stays in flight for the next read: what arrives now is not lost.
+    c.server_writer.write("after the cancellation");
+    std::string got = co_await c.client_reader.readexactly(22);
+    co_return std::pair<bool, std::string>{cancelled, got};
+}
+
+aio::Coro<Connected> connected_with_traffic_pending() {
+    Connected c = co_await connected_streams();
+    c.client_writer.write("queued, perhaps not yet sent");
+    auto blocked = aio::create_task(c.server_reader.read(1 << 20));
+    co_await aio::sleep(0);
+    co_return c;
+}
+
+aio::Coro<std::string> echo_once(std::uint16_t port) {
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", port);
+    writer.write("tick\n");
+    co_await writer.drain();
+    co_return co_await reader.readline();
+}
+
+aio::Coro<std::vector<std::string>> streams_and_timers_on_virtual_time(aio::VirtualTimeLoop* loop) {
+    std::vector<std::string> log;
+    aio::Server server = co_await aio::start_server(echo_lines, "127.0.0.1", 0);
+    const aio::TimePoint start = loop->time();
+    co_await aio::sleep(3600);  // virtual: no real time, with the listener's I/O waiting
+    log.push_back(co_await echo_once(server.port()));
+    Connected c = co_await connected_streams();
+    try {
+        // Nothing ever comes: the read's RECV stays in flight while the clock jumps.
+        co_await aio::wait_for(c.client_reader.read(10), 5.0);
+        log.push_back("data?");
+    } catch (const aio::TimeoutError&) {
+        log.push_back("timed out");
+    }
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(loop->time() - start).count();
+    log.push_back(std::to_string(elapsed) + " s");
+    server.close();
+    co_return log;
+}
 
 }  // namespace
 
@@ -635,4 +772,71 @@ TEST_CASE("other host names resolve through getaddrinfo on a worker thread", "[s
     }
     // .invalid never resolves (RFC 6761).
     CHECK_THROWS_AS(loop.run_until_complete(connect_to_unresolvable()), aio::ValueError);
+}
+
+TEST_CASE("a write larger than the socket buffers goes out in parts and arrives intact", "[streams][io_uring]") {
+    aio::SelectorEventLoop loop;
+    PartialReport report = loop.run_until_complete(one_big_write(&loop));
+    CHECK(report.queued_while_blocked > 0);  // the kernel took only part of it so far
+    CHECK(report.queued_while_blocked < report.total);
+    CHECK(report.intact);
+    CHECK(report.queued_after == 0);
+    CHECK(loop.registered_fd_count() == 0);
+}
+
+TEST_CASE("closing a stream whose RECV is in flight closes its socket and lets the connection go",
+          "[streams][io_uring][close]") {
+    aio::SelectorEventLoop loop;
+    aio_test::FrameLeakCheck frames;
+    CloseInFlightReport report = loop.run_until_complete(close_with_recv_in_flight(&loop));
+    CHECK(report.recv_in_flight);
+    CHECK(report.peer_saw == "last words");
+    CHECK(report.fds_open_after == 1);        // the client's socket: closed
+    CHECK(report.ring_fds_after == report.expected_ring_fds_after);
+    loop.close();
+    CHECK(frames.leaked() == 0);
+}
+
+TEST_CASE("a read cancelled while its RECV is in flight loses no data for the next read",
+          "[streams][io_uring][cancel]") {
+    aio::SelectorEventLoop loop;
+    auto [cancelled, got] = loop.run_until_complete(cancelled_read_loses_nothing());
+    CHECK(cancelled);
+    CHECK(got == "after the cancellation");
+    CHECK(loop.registered_fd_count() == 0);
+}
+
+TEST_CASE("streams that outlive their closed loop close their sockets when they go", "[streams][io_uring][close]") {
+    const std::size_t fds_before = open_fd_count();
+    {
+        aio::SelectorEventLoop loop;
+        loop.set_exception_handler([](aio::EventLoop&, const aio::ExceptionContext&) {});  // "destroyed but pending"
+        {
+            Connected c = loop.run_until_complete(connected_with_traffic_pending());
+            loop.close();  // a RECV and perhaps a SEND in flight: cancelled, waited for
+            CHECK(loop.registered_fd_count() == 0);
+        }  // the handles go: the sockets close now
+    }
+    CHECK(open_fd_count() == fds_before);
+}
+
+TEST_CASE("AIO_IO_URING=0 keeps streams on epoll", "[streams][io_uring]") {
+    aio::SelectorEventLoop loop;
+    Connected c = loop.run_until_complete(connected_streams());
+    CHECK(loop.registered_fd_count() == 3);
+    if (ring_switched_off()) {
+        CHECK_FALSE(loop.uses_io_uring());
+        CHECK(loop.io_uring_fd_count() == 0);
+    } else if (loop.uses_io_uring()) {
+        CHECK(loop.io_uring_fd_count() == 2);  // both ends on the ring, the listener on epoll
+    } else {
+        WARN("io_uring is unavailable here (no liburing, or the kernel refuses it): epoll only");
+    }
+}
+
+TEST_CASE("streams run on a virtual-time loop, whose clock jumps while a RECV waits",
+          "[streams][io_uring][virtual]") {
+    aio::VirtualTimeLoop loop;
+    auto log = loop.run_until_complete(streams_and_timers_on_virtual_time(&loop));
+    CHECK(log == std::vector<std::string>{"tick\n", "timed out", "3605 s"});
 }

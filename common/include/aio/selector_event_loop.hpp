@@ -14,6 +14,10 @@
 
 namespace aio {
 
+namespace detail {
+class IoRing;
+}
+
 class SelectorEventLoop : public EventLoop {
 public:
     SelectorEventLoop();
@@ -58,8 +62,20 @@ public:
     void add_writer(int fd, Callback callback) override;
     /// As remove_reader(), for the writer.
     bool remove_writer(int fd) override;
-    /// File descriptors with a reader or a writer registered (for tests and leak checks).
-    std::size_t registered_fd_count() const noexcept { return io_.size(); }
+    /// File descriptors with a reader or a writer registered (for tests and leak checks),
+    /// the sockets of streams on the loop's io_uring included (see io_uring_fd_count()).
+    std::size_t registered_fd_count() const noexcept;
+
+    /// Streams on this loop run on an io_uring (RECV and SEND as ring operations, all
+    /// those of an iteration submitted at once before the loop waits) instead of epoll
+    /// readiness, unless liburing was not compiled in, the kernel refuses io_uring, or the
+    /// environment has AIO_IO_URING=0. The ring is created by the first stream, or by the
+    /// first call of uses_io_uring(), which says whether there is one.
+    bool uses_io_uring();
+    /// The open sockets whose streams use the ring (0 on the epoll path).
+    std::size_t io_uring_fd_count() const noexcept;
+    /// For aio's streams: the ring, created on first use; null when streams use epoll.
+    detail::IoRing* io_ring();
     /// Whether `fd` has a reader (has_writer: a writer) registered.
     bool has_reader(int fd) const noexcept;
     bool has_writer(int fd) const noexcept;
@@ -81,7 +97,8 @@ protected:
     /// (registered file descriptors). The virtual-time loop uses it to detect deadlocks, and
     /// select() skips its non-blocking epoll_wait when it is false: it must be true while
     /// any reader or writer is registered.
-    virtual bool waits_for_io() const noexcept { return !io_.empty(); }
+    /// Operations in flight on the io_uring count as I/O.
+    virtual bool waits_for_io() const noexcept;
 
 private:
     struct TimerEntry {
@@ -128,6 +145,12 @@ private:
     std::vector<TimerEntry> timers_;  // a 4-ary min-heap ordered by RunsLater (see the .cpp)
     std::size_t cancelled_timers_ = 0;
     std::uint64_t timer_sequence_ = 0;
+
+    // The io_uring for streams (one reference), created on first use; its eventfd is in
+    // epoll, edge-triggered. ring_tried_: created or refused once, not tried again.
+    detail::IoRing* ring_ = nullptr;
+    bool ring_tried_ = false;
+    void close_ring() noexcept;
 
     int epoll_fd_ = -1;
     int wakeup_fd_ = -1;  // an eventfd: call_soon_threadsafe writes, select() wakes
