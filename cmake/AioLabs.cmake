@@ -27,11 +27,11 @@ set(AIO_HIDDEN_TESTS_DIR "${aio_default_hidden}" CACHE PATH
     "Folder whose NN_name/ subfolders hold hidden tests")
 set(AIO_SOLUTIONS_DIR "${PROJECT_SOURCE_DIR}/solutions")
 
-# aio_add_lab_variant(<variant> <lab> <source dir> <student files...>)
-function(aio_add_lab_variant variant lab source_dir)
-  set(files ${ARGN})
+# aio_add_lab_library(<variant> <lab> <source dir> <student files...>): the library of one
+# variant (a student's files, the solution's, or a mutant's copy), built on aio.
+function(aio_add_lab_library variant lab source_dir)
   set(paths "")
-  foreach(file IN LISTS files)
+  foreach(file IN LISTS ARGN)
     list(APPEND paths "${source_dir}/${file}")
   endforeach()
   # Header-only labs still get a library target, so tests link the same way everywhere.
@@ -39,6 +39,28 @@ function(aio_add_lab_variant variant lab source_dir)
   target_include_directories(${variant} PUBLIC "${source_dir}")
   target_link_libraries(${variant} PUBLIC aio::aio PRIVATE aio::options)
   set_target_properties(${variant} PROPERTIES AIO_LAB "${lab}" AIO_LAB_SOURCE_DIR "${source_dir}")
+endfunction()
+
+# _aio_expect_starter_fails(<variant> <lab> <suite: public|hidden> <test program target>)
+# One CTest test: every test case of the program fails on the starter code, quickly.
+function(_aio_expect_starter_fails variant lab suite program)
+  if(NOT AIO_CHECK_STARTERS)
+    return()
+  endif()
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  set(name "${variant}: every ${suite} test fails on the starter code")
+  add_test(NAME "${name}" COMMAND Python3::Interpreter "${AIO_LABS_CMAKE_DIR}/expect_all_fail.py"
+                                  $<TARGET_FILE:${program}>)
+  set(labels "starter;${lab}")
+  if(suite STREQUAL "hidden")
+    set(labels "starter;hidden;${lab}")
+  endif()
+  set_tests_properties("${name}" PROPERTIES LABELS "${labels}" TIMEOUT 300)
+endfunction()
+
+# aio_add_lab_variant(<variant> <lab> <source dir> <student files...>)
+function(aio_add_lab_variant variant lab source_dir)
+  aio_add_lab_library(${variant} ${lab} "${source_dir}" ${ARGN})
 
   # Public tests. The solution must pass each one (one CTest test per TEST_CASE); the
   # starter must fail each one, quickly (one CTest test that checks them all). Students
@@ -47,14 +69,7 @@ function(aio_add_lab_variant variant lab source_dir)
   if(tests)
     if(variant MATCHES "^lab_")
       aio_add_test(${variant}_tests SOURCES ${tests} LIBRARIES ${variant} NO_DISCOVER)
-      if(AIO_CHECK_STARTERS)
-        find_package(Python3 REQUIRED COMPONENTS Interpreter)
-        add_test(NAME "${variant}: every public test fails on the starter code"
-                 COMMAND Python3::Interpreter "${AIO_LABS_CMAKE_DIR}/expect_all_fail.py"
-                         $<TARGET_FILE:${variant}_tests>)
-        set_tests_properties("${variant}: every public test fails on the starter code"
-                             PROPERTIES LABELS "starter;${lab}" TIMEOUT 300)
-      endif()
+      _aio_expect_starter_fails(${variant} ${lab} public ${variant}_tests)
     else()
       aio_add_test(${variant}_tests SOURCES ${tests} LIBRARIES ${variant} LABELS "${variant}")
     endif()
@@ -66,14 +81,7 @@ function(aio_add_lab_variant variant lab source_dir)
     file(GLOB hidden CONFIGURE_DEPENDS "${AIO_HIDDEN_TESTS_DIR}/${lab}/test_*.cpp")
     if(hidden AND variant MATCHES "^lab_")
       aio_add_test(${variant}_hidden_tests SOURCES ${hidden} LIBRARIES ${variant} NO_DISCOVER)
-      if(AIO_CHECK_STARTERS)
-        find_package(Python3 REQUIRED COMPONENTS Interpreter)
-        add_test(NAME "${variant}: every hidden test fails on the starter code"
-                 COMMAND Python3::Interpreter "${AIO_LABS_CMAKE_DIR}/expect_all_fail.py"
-                         $<TARGET_FILE:${variant}_hidden_tests>)
-        set_tests_properties("${variant}: every hidden test fails on the starter code"
-                             PROPERTIES LABELS "starter;hidden;${lab}" TIMEOUT 300)
-      endif()
+      _aio_expect_starter_fails(${variant} ${lab} hidden ${variant}_hidden_tests)
     elseif(hidden)
       aio_add_test(${variant}_hidden_tests SOURCES ${hidden} LIBRARIES ${variant} LABELS "hidden")
     endif()

@@ -98,13 +98,7 @@ function(aio_add_lab_mutants lab number)
       continue()
     endif()
 
-    set(paths "")
-    foreach(file IN LISTS files)
-      list(APPEND paths "${copy_dir}/${file}")
-    endforeach()
-    add_library(${variant} STATIC ${paths} "${AIO_LABS_CMAKE_DIR}/lab_anchor.cpp")
-    target_include_directories(${variant} PUBLIC "${copy_dir}")
-    target_link_libraries(${variant} PUBLIC aio::aio PRIVATE aio::options)
+    aio_add_lab_library(${variant} ${lab} "${copy_dir}" ${files})
 
     # Which files does the patch touch? Headers change what the tests compile.
     file(STRINGS "${mutant_dir}/mutant.patch" touched REGEX "^\\+\\+\\+ ")
